@@ -1,0 +1,1 @@
+"""The Git server hook scripts that `orgsite init` installs (shipped as package data)."""

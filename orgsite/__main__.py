@@ -1,0 +1,3 @@
+from orgsite.cli import main
+
+main()

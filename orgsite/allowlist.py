@@ -1,0 +1,102 @@
+"""Parsing, validating and writing `members/allowlist.toml`. Pure: text in, records or errors out."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from orgsite.errors import ConfigError
+from orgsite.model import Allowlist, Member
+from orgsite.tomltext import toml_value
+
+ALLOWLIST_PATH = "members/allowlist.toml"
+ROLES = ("operator", "member")
+_HANDLE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
+_FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
+_FIELDS = {"handle", "name", "email", "role", "fingerprints"}
+
+
+def is_valid_handle(handle: str) -> bool:
+    """True when `handle` is 1-32 of a-z, 0-9 and '-', not starting with '-'."""
+    return bool(_HANDLE.match(handle))
+
+
+def _one_line(value: object, field: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip() or any(c in value for c in "\r\n\x00\x7f"):
+        raise ConfigError(f"{where}: '{field}' must be a non-empty one-line string")
+    return value
+
+
+def _member(table: object, index: int) -> Member:
+    where = f"{ALLOWLIST_PATH} [[member]] #{index}"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: each member must be a [[member]] table")
+    unknown = sorted(set(table) - _FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
+    handle = _one_line(table.get("handle"), "handle", where)
+    if not is_valid_handle(handle):
+        raise ConfigError(f"{where}: handle {handle!r} must match [a-z0-9][a-z0-9-]{{0,31}}")
+    where = f"{ALLOWLIST_PATH} member '{handle}'"
+    role = table.get("role")
+    if role not in ROLES:
+        raise ConfigError(f'{where}: role must be "operator" or "member", not {role!r}')
+    fingerprints = table.get("fingerprints")
+    if not isinstance(fingerprints, list) or not fingerprints:
+        raise ConfigError(f"{where}: 'fingerprints' must be a non-empty list of 40-hex-digit fingerprints")
+    normalised = []
+    for fpr in fingerprints:
+        fpr_text = fpr.replace(" ", "").upper() if isinstance(fpr, str) else ""
+        if not _FINGERPRINT.match(fpr_text):
+            raise ConfigError(f"{where}: {fpr!r} is not a 40-hex-digit OpenPGP fingerprint")
+        normalised.append(fpr_text)
+    return Member(
+        handle=handle,
+        name=_one_line(table.get("name"), "name", where),
+        email=_one_line(table.get("email"), "email", where),
+        role=role,
+        fingerprints=tuple(normalised),
+    )
+
+
+def parse_allowlist(text: str) -> Allowlist:
+    """The allowlist in `text`; raises ConfigError unless it is well-formed, unique and has an operator."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{ALLOWLIST_PATH}: not valid TOML ({e})") from e
+    extra = sorted(set(data) - {"member"})
+    if extra:
+        raise ConfigError(f"{ALLOWLIST_PATH}: unknown top-level key(s) {', '.join(extra)}; only [[member]] tables")
+    tables = data.get("member", [])
+    if not isinstance(tables, list):
+        raise ConfigError(f"{ALLOWLIST_PATH}: members must be written as [[member]] tables")
+    members = tuple(_member(t, i + 1) for i, t in enumerate(tables))
+    seen_handles: set[str] = set()
+    seen_fprs: set[str] = set()
+    for m in members:
+        if m.handle in seen_handles:
+            raise ConfigError(f"{ALLOWLIST_PATH}: handle '{m.handle}' is listed twice")
+        seen_handles.add(m.handle)
+        for fpr in m.fingerprints:
+            if fpr in seen_fprs:
+                raise ConfigError(f"{ALLOWLIST_PATH}: fingerprint {fpr} is listed twice")
+            seen_fprs.add(fpr)
+    if not any(m.is_operator for m in members):
+        raise ConfigError(f'{ALLOWLIST_PATH}: no operator is left; at least one member must have role "operator"')
+    return Allowlist(members)
+
+
+def render_allowlist(allowlist: Allowlist) -> str:
+    """The TOML text of `allowlist`, in the layout of design §2."""
+    blocks = []
+    for m in allowlist.members:
+        blocks.append(
+            "[[member]]\n"
+            f"handle = {toml_value(m.handle)}\n"
+            f"name = {toml_value(m.name)}\n"
+            f"email = {toml_value(m.email)}\n"
+            f"role = {toml_value(m.role)}\n"
+            f"fingerprints = {toml_value(list(m.fingerprints))}\n"
+        )
+    return "\n".join(blocks)

@@ -1,0 +1,125 @@
+"""The command line: the only code that reads argv, prints errors and chooses exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from orgsite import __version__
+from orgsite.errors import OrgsiteError
+
+_existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="orgsite")
+def cli() -> None:
+    """orgsite: a private community as a Git repository of signed posts, and its transparent site."""
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--community", required=True, help="The community's name, shown on its site.")
+@click.option("--handle", required=True, help="Your handle as first operator (a-z, 0-9, '-').")
+@click.option("--key", required=True, help="Fingerprint of your OpenPGP key (with its secret part).")
+@click.option("--branch", default="main", show_default=True, help="The community branch.")
+@click.option("--description", default="", help="One line about the community.")
+def init(path: Path, community: str, handle: str, key: str, branch: str, description: str) -> None:
+    """Create a bare community repository at PATH with hooks and a signed introduction commit."""
+    from orgsite.commands.init import init_community
+
+    intro = init_community(
+        path.absolute(), community=community, handle=handle, key=key, branch=branch, description=description
+    )
+    click.echo(f"Created community {community!r} at {path.absolute()}")
+    click.echo(f"Introduction commit: {intro} (stored as orgsite.introduction)")
+    click.echo(f"Next: git clone {path.absolute()} && cd {path.name.removesuffix('.git')} && orgsite member add …")
+
+
+@cli.group()
+def member() -> None:
+    """Add or remove members (operators only, in a clone)."""
+
+
+_signing_key = click.option("--key", "signing_key", help="Sign with this key instead of git's user.signingkey.")
+_push = click.option("--push", "push_now", is_flag=True, help="Push the commit right away.")
+_repo = click.option("--repo", "repo_dir", type=_existing_dir, default=".", help="The clone (default: here).")
+
+
+@member.command("add")
+@click.argument("handle")
+@click.argument("key_file", type=click.Path(path_type=Path))
+@click.option("--role", type=click.Choice(["member", "operator"]), default="member", show_default=True)
+@_signing_key
+@_push
+@_repo
+def member_add(handle: str, key_file: Path, role: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
+    """Add HANDLE with the public key in KEY_FILE to the allowlist, as a signed commit."""
+    from orgsite.commands.member import add_member
+
+    click.echo(add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now))
+
+
+@member.command("remove")
+@click.argument("handle")
+@_signing_key
+@_push
+@_repo
+def member_remove(handle: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
+    """Remove HANDLE from the allowlist (their past posts stay), as a signed commit."""
+    from orgsite.commands.member import remove_member
+
+    click.echo(remove_member(repo_dir, handle, signing_key=signing_key, push_now=push_now))
+
+
+@cli.command()
+@click.argument("repo", type=_existing_dir, default=".")
+@click.option("--branch", help="The community branch (default: from community.toml).")
+@click.option("--introduction", help="The introduction commit (default: orgsite.introduction in git config).")
+def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
+    """Audit every commit of REPO's community branch with the server's rules."""
+    from orgsite.commands.verify import report_lines, verify_repository
+
+    report = verify_repository(repo, branch=branch, introduction=introduction)
+    for line in report_lines(report):
+        click.echo(line)
+    return 0 if report.ok else 1
+
+
+@cli.group()
+def hook() -> None:
+    """Entry points for the Git server hooks that `orgsite init` installs."""
+
+
+@hook.command("pre-receive")
+def hook_pre_receive() -> int:
+    """Refuse the push unless every new commit keeps the community's rules (reads git's stdin)."""
+    from orgsite.commands.hook import pre_receive
+
+    try:
+        refusals = pre_receive(sys.stdin)
+    except OrgsiteError as e:
+        refusals = [f"orgsite: {e}"]
+    except Exception as e:  # fail closed: a hook that crashes must still refuse, and say why
+        refusals = [f"orgsite: internal error, push refused: {type(e).__name__}: {e}"]
+    for line in refusals:
+        click.echo(line, err=True)
+    return 1 if refusals else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI: `error: …` and exit 1 for OrgsiteError, exit 2 for usage errors."""
+    try:
+        code = cli.main(args=argv, prog_name="orgsite", standalone_mode=False)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except OrgsiteError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""One module per command: typed arguments in, a result or an OrgsiteError out."""

@@ -1,0 +1,87 @@
+"""`orgsite init`: a new bare community repository with its hooks and a signed introduction commit."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from orgsite.allowlist import ALLOWLIST_PATH, is_valid_handle, render_allowlist
+from orgsite.content import COMMUNITY_PATH, key_path, render_community
+from orgsite.errors import OrgsiteError
+from orgsite.gitcmd import commit_tree_signed
+from orgsite.gpg import UserKeys
+from orgsite.model import Allowlist, Community, Member
+from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
+from orgsite.verify import Verifier
+
+HOOK_NAMES = ("pre-receive",)
+
+
+def install_hooks(git_dir: Path) -> None:
+    """Copy orgsite's server hooks into `git_dir/hooks`, bound to the Python running now."""
+    hooks_dir = git_dir / "hooks"
+    hooks_dir.mkdir(exist_ok=True)
+    for name in HOOK_NAMES:
+        template = resources.files("orgsite.hooks").joinpath(name).read_text()
+        hook = hooks_dir / name
+        hook.write_text(template.replace("@PYTHON@", sys.executable))
+        hook.chmod(0o755)
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise OrgsiteError(f"{target} already exists and is not empty; choose a new path for the community")
+    if not target.parent.is_dir():
+        raise OrgsiteError(f"{target.parent} does not exist; create it first")
+
+
+def init_community(
+    target: Path, *, community: str, handle: str, key: str, branch: str = "main", description: str = ""
+) -> str:
+    """Create the community at `target` and return its introduction commit id; nothing is left on failure."""
+    _check_target(target)
+    if not is_valid_handle(handle):
+        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-', starting with a letter or digit")
+    operator_key = UserKeys().secret_key(key)
+    if operator_key.revoked or operator_key.expired:
+        raise OrgsiteError(f"key {operator_key.fingerprint} is revoked or expired; use a valid key")
+    name, email = operator_key.name_and_email()
+    settings = Community(name=community, description=description, branch=branch)
+    operator = Member(handle, name, email, "operator", (operator_key.fingerprint,))
+    files = {
+        COMMUNITY_PATH: render_community(settings).encode(),
+        ALLOWLIST_PATH: render_allowlist(Allowlist((operator,))).encode(),
+        key_path(handle): UserKeys().export_public(operator_key.fingerprint),
+    }
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.init-", dir=target.parent))
+    try:
+        repo = CommunityRepo.create_bare(scratch, branch)
+        tree = repo.write_tree(files)
+        message = f"Introduce the community {community!r}\n\nFirst operator: {handle} ({operator_key.fingerprint})\n"
+        intro = commit_tree_signed(
+            repo.git_dir, tree, [], message, key=operator_key.fingerprint, name=name, email=email
+        )
+        _check_introduction(repo, intro)
+        repo.set_ref(f"refs/heads/{branch}", intro)
+        repo.config_set(INTRODUCTION_KEY, intro)
+        install_hooks(repo.git_dir)
+        if target.exists():
+            target.rmdir()
+        scratch.rename(target)
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    return intro
+
+
+def _check_introduction(repo: CommunityRepo, intro: str) -> None:
+    verifier = Verifier(repo, intro)
+    try:
+        verdict = verifier.verdicts([intro])[intro]
+    finally:
+        verifier.close()
+    if not verdict.accepted:
+        raise OrgsiteError("the introduction commit does not pass the rules: " + "; ".join(map(str, verdict.problems)))

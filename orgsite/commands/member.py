@@ -1,0 +1,137 @@
+"""`orgsite member add|remove`: change the allowlist in a clone, as one commit signed by an operator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orgsite.allowlist import ALLOWLIST_PATH, ROLES, is_valid_handle, parse_allowlist, render_allowlist
+from orgsite.content import check_key_file, key_path
+from orgsite.errors import OrgsiteError
+from orgsite.gitcmd import commit_paths_signed, config_value, git, push
+from orgsite.gpg import KeyInfo, UserKeys, inspect_key_file
+from orgsite.model import Allowlist, Member
+from orgsite.repo import CommunityRepo
+
+
+class _Clone:
+    """A community clone about to receive an allowlist change from an operator."""
+
+    def __init__(self, repo_dir: Path, signing_key: str | None) -> None:
+        self.repo = CommunityRepo(repo_dir)
+        work = self.repo.work_dir
+        if work is None:
+            raise OrgsiteError(f"{repo_dir} is a bare repository; run this in a clone (git clone {repo_dir})")
+        self.work = work
+        self.head = self.repo.head()
+        if self.head is None:
+            raise OrgsiteError(f"{work} has no commits; clone the community repository first")
+        if git("status", "--porcelain", "--", "members", cwd=work).stdout.strip():
+            raise OrgsiteError(f"{work}/members has uncommitted changes; commit or discard them first")
+        data = self.repo.read(self.head, ALLOWLIST_PATH)
+        if data is None:
+            raise OrgsiteError(f"{work} has no {ALLOWLIST_PATH}: is this an orgsite community?")
+        self.allowlist = parse_allowlist(data.decode("utf-8"))
+        self.signer = self._operator_key(signing_key)
+
+    def _operator_key(self, spec: str | None) -> KeyInfo:
+        spec = spec or config_value(self.work, "user.signingkey")
+        if not spec:
+            raise OrgsiteError("no signing key: pass --key FINGERPRINT or set `git config user.signingkey`")
+        key = UserKeys().secret_key(spec)
+        member = self.allowlist.by_fingerprint(key.fingerprint)
+        if member is None or not member.is_operator:
+            raise OrgsiteError(
+                f"key {key.fingerprint} is not an operator's key in {ALLOWLIST_PATH}; "
+                "only operators change the membership (the server would refuse this commit)"
+            )
+        return key
+
+    def former_members(self) -> dict[str, set[str]]:
+        """Handle → fingerprints of everyone the allowlist ever listed on this branch."""
+        seen_blobs: set[str] = set()
+        former: dict[str, set[str]] = {}
+        for commit in self.repo.walk(self.head):
+            blob = self.repo.blob_id(commit, ALLOWLIST_PATH)
+            if blob is None or blob in seen_blobs:
+                continue
+            seen_blobs.add(blob)
+            try:
+                listed = parse_allowlist(self.repo.read_blob(blob).decode("utf-8"))
+            except (OrgsiteError, UnicodeDecodeError):
+                continue
+            for m in listed.members:
+                former.setdefault(m.handle, set()).update(m.fingerprints)
+        return former
+
+    def commit(self, allowlist: Allowlist, extra_paths: list[str], message: str, *, push_now: bool) -> str:
+        (self.work / ALLOWLIST_PATH).write_text(render_allowlist(allowlist))
+        commit = commit_paths_signed(self.work, [ALLOWLIST_PATH, *extra_paths], message, key=self.signer.fingerprint)
+        if push_now:
+            output = push(self.work)
+            return f"{message}: committed {commit[:7]} and pushed.\n{output}"
+        return f"{message}: committed {commit[:7]}, signed by {self.signer.fingerprint}.\nNext: git push"
+
+
+def _new_member_key(key_file: Path) -> tuple[bytes, KeyInfo]:
+    try:
+        data = key_file.read_bytes()
+    except OSError as e:
+        raise OrgsiteError(f"cannot read key file {key_file}: {e.strerror}") from e
+    try:
+        check_key_file(data)
+    except OrgsiteError as e:
+        raise OrgsiteError(f"{key_file} {e}; export it with `gpg --armor --export FINGERPRINT`") from e
+    keys = inspect_key_file(data)
+    if len(keys) != 1:
+        raise OrgsiteError(f"{key_file} holds {len(keys)} keys; it must hold exactly one member's public key")
+    key = keys[0]
+    if key.revoked:
+        raise OrgsiteError(f"{key_file}: key {key.fingerprint} is revoked; ask the member for a current key")
+    if key.expired:
+        raise OrgsiteError(f"{key_file}: key {key.fingerprint} has expired; ask the member to extend it")
+    return data, key
+
+
+def add_member(
+    repo_dir: Path,
+    handle: str,
+    key_file: Path,
+    *,
+    role: str = "member",
+    signing_key: str | None = None,
+    push_now: bool = False,
+) -> str:
+    """Add `handle` with the public key in `key_file`, as one signed commit; returns what to tell the user."""
+    if role not in ROLES:
+        raise OrgsiteError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if not is_valid_handle(handle):
+        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-', starting with a letter or digit")
+    clone = _Clone(repo_dir, signing_key)
+    if clone.allowlist.by_handle(handle):
+        raise OrgsiteError(f"handle '{handle}' is already on the allowlist; choose another handle")
+    data, key = _new_member_key(key_file)
+    holder = clone.allowlist.by_fingerprint(key.fingerprint)
+    if holder:
+        raise OrgsiteError(f"key {key.fingerprint} is already listed for '{holder.handle}'")
+    former = clone.former_members().get(handle)
+    if former is not None and key.fingerprint not in former:
+        raise OrgsiteError(f"handle '{handle}' belonged to a former member; handles are never reused, pick another")
+    name, email = key.name_and_email()
+    member = Member(handle, name, email, role, (key.fingerprint,))
+    (clone.work / key_path(handle)).parent.mkdir(parents=True, exist_ok=True)
+    (clone.work / key_path(handle)).write_bytes(data)
+    allowlist = Allowlist((*clone.allowlist.members, member))
+    return clone.commit(allowlist, [key_path(handle)], f"Add {role} {handle} ({name})", push_now=push_now)
+
+
+def remove_member(repo_dir: Path, handle: str, *, signing_key: str | None = None, push_now: bool = False) -> str:
+    """Remove `handle` from the allowlist (their past posts stay), as one signed commit."""
+    clone = _Clone(repo_dir, signing_key)
+    member = clone.allowlist.by_handle(handle)
+    if member is None:
+        raise OrgsiteError(f"'{handle}' is not on the allowlist; see {ALLOWLIST_PATH}")
+    remaining = tuple(m for m in clone.allowlist.members if m.handle != handle)
+    if not any(m.is_operator for m in remaining):
+        raise OrgsiteError(f"'{handle}' is the last operator; add another operator before removing them")
+    (clone.work / key_path(handle)).unlink(missing_ok=True)
+    return clone.commit(Allowlist(remaining), [key_path(handle)], f"Remove {member.role} {handle}", push_now=push_now)

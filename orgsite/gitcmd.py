@@ -1,0 +1,66 @@
+"""The only home of the `git` binary: signing commits (git drives gpg and its pinentry) and pushing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from orgsite.errors import RepoError
+
+
+def git(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """Run git in `cwd`; raises RepoError with git's own words when it fails and `check` is set."""
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise RepoError("git is not installed or not on PATH") from e
+    if check and result.returncode != 0:
+        said = (result.stderr or result.stdout).strip().replace("\n", " | ")
+        raise RepoError(f"git {args[0]} failed in {cwd}: {said}")
+    return result
+
+
+def config_value(repo_dir: Path, key: str) -> str | None:
+    """A git config value as git itself resolves it (repository, global, system), or None."""
+    result = git("config", "--get", key, cwd=repo_dir, check=False)
+    return result.stdout.strip() or None
+
+
+def commit_tree_signed(
+    git_dir: Path, tree: str, parents: list[str], message: str, *, key: str, name: str, email: str
+) -> str:
+    """A new commit of `tree` signed by `key`, authored by name/email; returns its id (no ref moves)."""
+    args = ["commit-tree", f"-S{key}", "-m", message]
+    for parent in parents:
+        args += ["-p", parent]
+    identity = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    return git(*args, tree, cwd=git_dir, env=identity).stdout.strip()
+
+
+def commit_paths_signed(work_dir: Path, paths: list[str], message: str, *, key: str) -> str:
+    """Stage `paths` (added, changed or removed), commit only them signed by `key`; returns the commit id."""
+    git("add", "--all", "--", *paths, cwd=work_dir)
+    git("commit", f"-S{key}", "-m", message, "--only", "--", *paths, cwd=work_dir)
+    return git("rev-parse", "HEAD", cwd=work_dir).stdout.strip()
+
+
+def push(work_dir: Path) -> str:
+    """`git push` the current branch to its upstream; returns what git printed. Raises when refused."""
+    result = git("push", cwd=work_dir, check=False)
+    output = (result.stderr + result.stdout).strip()
+    if result.returncode != 0:
+        raise RepoError(f"the push was refused:\n{output}")
+    return output

@@ -1,0 +1,234 @@
+"""The only home of python-gnupg: throwaway keyrings built from repository keys, and the user's own keys.
+
+Verification never touches the user's or the server user's keyring: a `Keyring` holds exactly the
+public keys it was built from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gnupg
+
+from orgsite.errors import GpgError
+from orgsite.model import SignatureCheck, SignatureStatus
+
+# Never start an agent or dirmngr, never consult the web of trust: we only ask "which key made this?".
+_VERIFY_OPTIONS = ["--no-autostart", "--trust-model", "always", "--no-auto-check-trustdb"]
+_FACTS_FILE = "orgsite-keys.json"
+_UID = re.compile(r"^(?P<name>.*?)\s*(?:\((?P<comment>.*)\)\s*)?<(?P<email>[^<>]+)>$")
+
+
+def short_temp_home(parent: str | os.PathLike[str] | None = None) -> Path:
+    """A new private (0700) directory for a gpg home, with a short name for gpg's socket-path limit."""
+    return Path(tempfile.mkdtemp(prefix="osgpg-", dir=parent))
+
+
+def stop_agents(home: str | os.PathLike[str]) -> None:
+    """Stop whatever gpg daemons were started for `home` (a no-op when none run)."""
+    with contextlib.suppress(OSError):
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
+
+
+def _status_lines(stderr: str) -> list[tuple[str, list[str]]]:
+    lines = []
+    for line in stderr.splitlines():
+        if line.startswith("[GNUPG:] "):
+            keyword, *args = line[9:].split()
+            lines.append((keyword, args))
+    return lines
+
+
+def _expiry(value: str) -> int | None:
+    return int(value) if value else None
+
+
+def _earliest(*stamps: int | None) -> int | None:
+    present = [s for s in stamps if s is not None]
+    return min(present) if present else None
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """One primary key as gpg lists it."""
+
+    fingerprint: str
+    user_ids: tuple[str, ...]
+    expires_at: int | None
+    revoked: bool
+    has_secret: bool = False
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= time.time()
+
+    def name_and_email(self) -> tuple[str, str]:
+        """Name and email of the first user id that has both; raises GpgError when none has."""
+        for uid in self.user_ids:
+            match = _UID.match(uid.strip())
+            if match and match["name"]:
+                return match["name"], match["email"]
+        raise GpgError(f"key {self.fingerprint} has no user id of the form 'Name <email>'")
+
+
+def _key_infos(listing: Iterable[dict], *, secret: bool = False) -> list[KeyInfo]:
+    return [
+        KeyInfo(
+            fingerprint=k["fingerprint"],
+            user_ids=tuple(k.get("uids", ())),
+            expires_at=_expiry(k.get("expires", "")),
+            revoked=k.get("trust") == "r",
+            has_secret=secret,
+        )
+        for k in listing
+    ]
+
+
+class Keyring:
+    """A gpg home with a fixed set of public keys, used only to check signatures."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
+        facts = json.loads((home / _FACTS_FILE).read_text())
+        self._signing_keys: dict[str, dict] = facts["signing_keys"]
+
+    @classmethod
+    def build(cls, home: Path, key_blocks: Iterable[bytes]) -> Keyring:
+        """Import `key_blocks` into the empty directory `home` and remember which key belongs to which primary."""
+        gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
+        for block in key_blocks:
+            # A block gpg cannot import simply contributes no key: its signers then verify as unknown.
+            gpg.import_keys(block)
+        signing_keys = {}
+        for key in gpg.list_keys():
+            primary = key["fingerprint"]
+            primary_expiry = _expiry(key.get("expires", ""))
+            signing_keys[primary] = {"primary": primary, "expires": primary_expiry}
+            for sub in key.get("subkey_info", {}).values():
+                signing_keys[sub["fingerprint"]] = {
+                    "primary": primary,
+                    "expires": _earliest(primary_expiry, _expiry(sub.get("expires", ""))),
+                }
+        (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
+        return cls(home)
+
+    def keys(self) -> list[KeyInfo]:
+        """The primary keys in this keyring."""
+        return _key_infos(self._gpg.list_keys())
+
+    def verify(self, signature: bytes, payload: bytes) -> SignatureCheck:
+        """What gpg says of `signature` over `payload`, using only this keyring's keys."""
+        with tempfile.NamedTemporaryFile(prefix="orgsite-sig-", suffix=".asc") as sig_file:
+            sig_file.write(signature)
+            sig_file.flush()
+            result = self._gpg.verify_data(sig_file.name, payload)
+        return self._check_from_status(result.stderr or "")
+
+    def _check_from_status(self, stderr: str) -> SignatureCheck:
+        status = _status_lines(stderr)
+        keywords = {keyword for keyword, _ in status}
+        count = sum(1 for keyword, _ in status if keyword == "NEWSIG")
+        valid = next((args for keyword, args in status if keyword == "VALIDSIG"), None)
+        facts: dict = {"signature_count": max(count, 1)}
+        if valid and len(valid) >= 8:
+            signing_fpr = valid[0]
+            known = self._signing_keys.get(signing_fpr, {})
+            facts.update(
+                primary_fingerprint=valid[9] if len(valid) >= 10 else known.get("primary", signing_fpr),
+                signed_at=int(valid[2]) if valid[2].isdigit() else None,
+                key_expires_at=known.get("expires"),
+                hash_algorithm=int(valid[7]) if valid[7].isdigit() else None,
+            )
+        for keyword, outcome in (
+            ("BADSIG", SignatureStatus.BAD),
+            ("REVKEYSIG", SignatureStatus.REVOKED),
+            ("EXPSIG", SignatureStatus.EXPIRED_SIGNATURE),
+            ("NO_PUBKEY", SignatureStatus.UNKNOWN_KEY),
+            ("ERRSIG", SignatureStatus.UNCHECKABLE),
+        ):
+            if keyword in keywords:
+                return SignatureCheck(outcome, **facts)
+        if valid and "EXPKEYSIG" in keywords:
+            return SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, **facts)
+        if valid and "GOODSIG" in keywords:
+            return SignatureCheck(SignatureStatus.GOOD, **facts)
+        gpg_said = next((line for line in stderr.splitlines() if line.startswith("gpg: ")), "no verdict")
+        return SignatureCheck(SignatureStatus.UNCHECKABLE, detail=gpg_said, **facts)
+
+
+def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]) -> Keyring:
+    """The keyring for one set of repository keys, built once into `cache_dir/<key_set_id>` and reused.
+
+    Built in a scratch directory and renamed into place, so concurrent pushes never see half a keyring.
+    """
+    final = cache_dir / key_set_id
+    if (final / _FACTS_FILE).exists():
+        return Keyring(final)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    scratch = short_temp_home(cache_dir)
+    try:
+        Keyring.build(scratch, key_blocks)
+        try:
+            scratch.rename(final)
+        except OSError:
+            if not (final / _FACTS_FILE).exists():
+                raise
+    finally:
+        if scratch.exists():
+            shutil.rmtree(scratch, ignore_errors=True)
+    return Keyring(final)
+
+
+@contextlib.contextmanager
+def scratch_keyring(key_blocks: Iterable[bytes]) -> Iterator[Keyring]:
+    """A keyring that lives only for the `with` block."""
+    home = short_temp_home()
+    try:
+        yield Keyring.build(home, key_blocks)
+    finally:
+        stop_agents(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def inspect_key_file(data: bytes) -> list[KeyInfo]:
+    """The primary keys an armoured key file holds, with gpg's view of their expiry and revocation."""
+    with scratch_keyring([data]) as keyring:
+        return keyring.keys()
+
+
+class UserKeys:
+    """The user's own gpg keyring (GNUPGHOME or gpg's default), read only to find and export their keys."""
+
+    def __init__(self) -> None:
+        self._gpg = gnupg.GPG(gnupghome=os.environ.get("GNUPGHOME"))
+
+    def secret_key(self, spec: str) -> KeyInfo:
+        """The key `spec` (fingerprint, key id or email) names, which must have its secret part here."""
+        wanted = spec.strip().rstrip("!")
+        public = self._gpg.list_keys(keys=[wanted])
+        if not public:
+            raise GpgError(f"no key {spec!r} in your gpg keyring; check `gpg --list-secret-keys`")
+        if len(public) > 1:
+            raise GpgError(f"{spec!r} matches {len(public)} keys; give the full fingerprint")
+        info = _key_infos(public)[0]
+        if not self._gpg.list_keys(secret=True, keys=[info.fingerprint]):
+            raise GpgError(f"key {info.fingerprint} has no secret part in your keyring, so it cannot sign")
+        return KeyInfo(info.fingerprint, info.user_ids, info.expires_at, info.revoked, has_secret=True)
+
+    def export_public(self, fingerprint: str) -> bytes:
+        """The ASCII-armoured public key `fingerprint`, minimal (no third-party signatures)."""
+        text = self._gpg.export_keys(fingerprint, armor=True, minimal=True)
+        if "BEGIN PGP PUBLIC KEY BLOCK" not in text:
+            raise GpgError(f"gpg could not export public key {fingerprint}")
+        return text.encode()

@@ -1,0 +1,224 @@
+"""The community's rules (design §3) as pure decisions: facts in, problems out. No I/O here.
+
+Every caller (the pre-receive hook, `orgsite verify`, the site) goes through these functions,
+so a rule lives in exactly one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from orgsite.allowlist import parse_allowlist
+from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
+from orgsite.errors import OrgsiteError
+from orgsite.model import Allowlist, Change, Limits, Member, Problem, SignatureCheck, SignatureStatus
+
+# OpenPGP hash algorithm ids (RFC 4880 §9.4) that no longer resist collisions: MD5, SHA-1, RIPEMD-160.
+WEAK_DIGESTS = {1: "MD5", 2: "SHA-1", 3: "RIPEMD-160"}
+_SYMLINK = 0o120000
+_GITLINK = 0o160000
+
+
+def short(commit: str) -> str:
+    """The abbreviated commit id used in every message."""
+    return commit[:7]
+
+
+@dataclass(frozen=True)
+class ParentView:
+    """How a commit looks from one parent: that parent's allowlist and gpg's verdict with its keyring."""
+
+    parent: str
+    allowlist: Allowlist | None
+    signature: SignatureCheck
+
+
+@dataclass(frozen=True)
+class CommitFacts:
+    """Everything the rules need to judge one commit."""
+
+    commit: str
+    is_root: bool
+    is_introduction: bool
+    signature_problem: str | None
+    views: tuple[ParentView, ...]
+    changes: tuple[Change, ...]
+    limits: Limits
+    read: Callable[[str], bytes | None]  # a file of the commit's own tree, or None
+
+
+def signature_problems(check: SignatureCheck) -> list[str]:
+    """Why this signature cannot authorize anything, judged at the signature's own time (empty when good)."""
+    if check.status not in (SignatureStatus.GOOD, SignatureStatus.GOOD_KEY_EXPIRED):
+        detail = f" ({check.detail})" if check.detail else ""
+        return [f"signature is {check.status.value}{detail}"]
+    problems = []
+    if check.signature_count != 1:
+        problems.append(f"carries {check.signature_count} signatures; exactly one is required")
+    if check.hash_algorithm in WEAK_DIGESTS:
+        problems.append(
+            f"signature uses the broken {WEAK_DIGESTS[check.hash_algorithm]} digest; sign with SHA-256 or better"
+        )
+    expired_when_signed = (
+        check.key_expires_at is not None and check.signed_at is not None and check.signed_at >= check.key_expires_at
+    )
+    if expired_when_signed or (check.status is SignatureStatus.GOOD_KEY_EXPIRED and check.key_expires_at is None):
+        problems.append("was signed with a key that had already expired")
+    return problems
+
+
+def key_expired_problem(verdict_commit: str, key_expires_at: int | None, now: int) -> Problem | None:
+    """At push time a key must still be valid: a commit signed by a now-expired key is refused."""
+    if key_expires_at is not None and now >= key_expires_at:
+        return Problem(short(verdict_commit), "the signing key has expired; extend it or use a new key")
+    return None
+
+
+def _signer(facts: CommitFacts, problems: list[Problem]) -> Member | None:
+    """The member every parent's allowlist authorizes for this signature, with the least role among them."""
+    where = short(facts.commit)
+    members = []
+    for view in facts.views:
+        sig_issues = signature_problems(view.signature)
+        if sig_issues:
+            problems.extend(Problem(where, issue) for issue in sig_issues)
+            return None
+        fingerprint = view.signature.primary_fingerprint or "?"
+        member = view.allowlist.by_fingerprint(fingerprint) if view.allowlist else None
+        if member is None:
+            source = "its own allowlist" if facts.is_introduction else f"the allowlist of parent {short(view.parent)}"
+            problems.append(Problem(where, f"signed by key {fingerprint}, which is not on {source}"))
+            return None
+        members.append(member)
+    if not members:
+        return None
+    if any(m.handle != members[0].handle for m in members):
+        problems.append(Problem(where, "the signing key belongs to different members in different parents"))
+        return None
+    return next((m for m in members if not m.is_operator), members[0])
+
+
+def _role_problems(where: str, member: Member, changes: Sequence[Change]) -> list[Problem]:
+    if member.is_operator:
+        return []
+    problems = []
+    for change in changes:
+        kind = classify_path(change.path)
+        if kind is None or kind.kind not in ("post", "attachment") or kind.handle != member.handle:
+            problems.append(Problem(where, f"members may only change files under posts/{member.handle}/", change.path))
+    return problems
+
+
+def _allowlist_problems(where: str, read: Callable[[str], bytes | None], data: bytes) -> list[Problem]:
+    allowlist = parse_allowlist(data.decode("utf-8"))
+    return [
+        Problem(where, f"member '{m.handle}' has no key file {key_path(m.handle)}", "members/allowlist.toml")
+        for m in allowlist.members
+        if read(key_path(m.handle)) is None
+    ]
+
+
+def file_problems(where: str, change: Change, limits: Limits, read: Callable[[str], bytes | None]) -> list[Problem]:
+    """What is wrong with one added, changed or deleted file under the repository contract."""
+    kind = classify_path(change.path)
+    if change.deleted:
+        if kind is not None and kind.kind in ("allowlist", "community"):
+            return [Problem(where, "cannot be deleted: the community needs it", change.path)]
+        return []
+    if change.mode == _SYMLINK:
+        return [Problem(where, "symlinks are not allowed", change.path)]
+    if change.mode == _GITLINK:
+        return [Problem(where, "submodules are not allowed", change.path)]
+    if kind is None:
+        return [
+            Problem(
+                where,
+                "no file may live here; the layout is community.toml, members/allowlist.toml, "
+                "members/keys/<handle>.asc, posts/<handle>/<slug>.md and attachments beside posts",
+                change.path,
+            )
+        ]
+    if change.size > limits.max_file_bytes:
+        return [
+            Problem(
+                where,
+                f"is {change.size} bytes, over the limit of {limits.max_file_bytes} "
+                "(limits.max_file_bytes in community.toml)",
+                change.path,
+            )
+        ]
+    if kind.kind == "attachment":
+        return []
+    data = read(change.path) or b""
+    try:
+        if kind.kind == "post":
+            meta = parse_post(data)
+            if meta.reply_to is not None and read(meta.reply_to) is None:
+                return [Problem(where, f"reply_to names {meta.reply_to}, which does not exist", change.path)]
+        elif kind.kind == "key":
+            check_key_file(data)
+        elif kind.kind == "community":
+            parse_community(data.decode("utf-8"))
+        else:
+            return _allowlist_problems(where, read, data)
+    except (OrgsiteError, UnicodeDecodeError) as e:
+        return [Problem(where, str(e).removeprefix(f"{change.path}: "), change.path)]
+    return []
+
+
+def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
+    """The member who signed the commit (when authorized) and every rule it breaks; accepted when empty."""
+    where = short(facts.commit)
+    problems: list[Problem] = []
+    if facts.is_root and not facts.is_introduction:
+        problems.append(Problem(where, "is a root commit other than the introduction; history must descend from it"))
+    signer = None
+    if facts.signature_problem:
+        problems.append(Problem(where, facts.signature_problem))
+    else:
+        signer = _signer(facts, problems)
+    if signer is not None:
+        problems.extend(_role_problems(where, signer, facts.changes))
+    for change in facts.changes:
+        problems.extend(file_problems(where, change, facts.limits, facts.read))
+    if facts.is_introduction and facts.read("members/allowlist.toml") is None:
+        problems.append(Problem(where, "the introduction must contain members/allowlist.toml"))
+    return signer, problems
+
+
+def ref_update_problems(
+    ref: str,
+    old: str,
+    new: str,
+    *,
+    branch: str,
+    zero: str,
+    fast_forward: bool,
+    descends_from_introduction: bool,
+) -> list[Problem]:
+    """Why one ref update in a push is refused (empty when allowed): only the branch moves, forward only."""
+    if ref != f"refs/heads/{branch}":
+        what = "tags" if ref.startswith("refs/tags/") else "other refs"
+        return [Problem(ref, f"only refs/heads/{branch} may be pushed; {what} are not accepted")]
+    if new == zero:
+        return [Problem(ref, "deleting the community branch is not allowed")]
+    if not descends_from_introduction:
+        return [Problem(ref, "the pushed history does not descend from the community's introduction")]
+    if old != zero and not fast_forward:
+        return [Problem(ref, "non-fast-forward updates are refused: history is append-only; pull and rebase first")]
+    return []
+
+
+def push_size_problems(commit_count: int, byte_count: int, limits: Limits) -> list[Problem]:
+    """Why a push is too large to examine (empty when within the community's bounds)."""
+    problems = []
+    if commit_count > limits.max_push_commits:
+        problems.append(
+            Problem("push", f"has more than {limits.max_push_commits} new commits (limits.max_push_commits)")
+        )
+    if byte_count > limits.max_push_bytes:
+        problems.append(
+            Problem("push", f"adds {byte_count} bytes, over {limits.max_push_bytes} (limits.max_push_bytes)")
+        )
+    return problems

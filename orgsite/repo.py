@@ -1,0 +1,277 @@
+"""The only home of pygit2: open community repositories, read commits, trees and blobs, walk history."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import ObjectType, SortMode
+
+from orgsite.errors import RepoError
+from orgsite.model import Change
+
+ZERO_ID = "0" * 40
+INTRODUCTION_KEY = "orgsite.introduction"
+_GITLINK = 0o160000
+
+
+class CommunityRepo:
+    """A community repository (bare or a clone), read through pygit2."""
+
+    def __init__(self, path: str | os.PathLike[str], *, include_quarantine: bool = False) -> None:
+        try:
+            self._repo = pygit2.Repository(str(path))
+        except (pygit2.GitError, KeyError) as e:
+            raise RepoError(f"{path} is not a Git repository ({e})") from e
+        if include_quarantine:
+            # In a pre-receive hook the pushed objects sit in a quarantine directory that
+            # git names in the environment; libgit2 does not read it by itself.
+            for var in ("GIT_OBJECT_DIRECTORY", "GIT_QUARANTINE_PATH"):
+                if os.environ.get(var):
+                    self._repo.odb.add_disk_alternate(os.environ[var])
+
+    @classmethod
+    def create_bare(cls, path: Path, branch: str) -> CommunityRepo:
+        """A new, empty bare repository at `path` whose HEAD names `branch`."""
+        try:
+            pygit2.init_repository(str(path), bare=True, initial_head=branch)
+        except pygit2.GitError as e:
+            raise RepoError(f"cannot create a repository at {path}: {e}") from e
+        return cls(path)
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's .git directory (the repository itself when bare)."""
+        return Path(self._repo.path)
+
+    @property
+    def work_dir(self) -> Path | None:
+        """The checkout's top folder, or None for a bare repository."""
+        return Path(self._repo.workdir) if self._repo.workdir else None
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where orgsite keeps keyrings and verdicts for this repository."""
+        return self.git_dir / "orgsite-cache"
+
+    def config_get(self, key: str) -> str | None:
+        """A value from the repository's git config, or None."""
+        try:
+            return self._repo.config[key]
+        except KeyError:
+            return None
+
+    def config_set(self, key: str, value: str) -> None:
+        """Write `key = value` into the repository's own git config."""
+        self._repo.config[key] = value
+
+    def branch_tip(self, branch: str) -> str | None:
+        """The commit id `branch` points at (local, else origin's), or None when it does not exist."""
+        for name in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
+            try:
+                return str(self._repo.lookup_reference(name).peel(pygit2.Commit).id)
+            except (KeyError, pygit2.InvalidSpecError):
+                continue
+        return None
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None in an empty repository."""
+        try:
+            return str(self._repo.head.peel(pygit2.Commit).id)
+        except (pygit2.GitError, KeyError):
+            return None
+
+    def head_branch(self) -> str | None:
+        """The branch name HEAD refers to (even when that branch has no commit yet)."""
+        try:
+            target = self._repo.references["HEAD"].target
+        except KeyError:
+            return None
+        return target.removeprefix("refs/heads/") if isinstance(target, str) else None
+
+    def ref_targets(self) -> list[str]:
+        """The object ids all current refs point at."""
+        targets = []
+        for ref in self._repo.references.iterator():
+            try:
+                targets.append(str(ref.resolve().target))
+            except (KeyError, pygit2.GitError):
+                continue
+        return targets
+
+    def set_ref(self, name: str, target: str) -> None:
+        """Point ref `name` at commit `target`, creating it if needed."""
+        self._repo.references.create(name, pygit2.Oid(hex=target), force=True)
+
+    def _commit(self, commit_id: str) -> pygit2.Commit:
+        try:
+            obj = self._repo[commit_id]
+        except (KeyError, ValueError) as e:
+            raise RepoError(f"commit {commit_id[:12]} is not in the repository") from e
+        if not isinstance(obj, pygit2.Commit):
+            raise RepoError(f"{commit_id[:12]} is not a commit")
+        return obj
+
+    def exists(self, object_id: str) -> bool:
+        """True when the object is in the repository (quarantine included)."""
+        return pygit2.Oid(hex=object_id) in self._repo.odb
+
+    def is_commit(self, object_id: str) -> bool:
+        """True when `object_id` names a commit that is present."""
+        return self.exists(object_id) and self._repo[object_id].type == ObjectType.COMMIT
+
+    def raw_commit(self, commit_id: str) -> bytes:
+        """The commit object's bytes exactly as stored (headers, signature, message)."""
+        _, data = self._repo.odb.read(pygit2.Oid(hex=commit_id))
+        return data
+
+    def parents(self, commit_id: str) -> list[str]:
+        """The commit's parent ids, first parent first."""
+        return [str(p) for p in self._commit(commit_id).parent_ids]
+
+    def commit_time(self, commit_id: str) -> int:
+        """The committer timestamp (seconds since the epoch)."""
+        return self._commit(commit_id).commit_time
+
+    def message(self, commit_id: str) -> str:
+        """The commit message."""
+        return self._commit(commit_id).message
+
+    def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
+        try:
+            return self._commit(commit_id).tree[path]
+        except KeyError:
+            return None
+
+    def read(self, commit_id: str, path: str) -> bytes | None:
+        """The bytes of file `path` in the commit's tree, or None when there is no such file."""
+        entry = self._entry(commit_id, path)
+        if entry is None or entry.type != ObjectType.BLOB:
+            return None
+        return entry.data
+
+    def tree_id(self, commit_id: str, path: str) -> str | None:
+        """The id of directory `path` in the commit's tree, or None when absent."""
+        entry = self._entry(commit_id, path)
+        return str(entry.id) if entry is not None and entry.type == ObjectType.TREE else None
+
+    def blob_id(self, commit_id: str, path: str) -> str | None:
+        """The id of file `path` in the commit's tree, or None when absent."""
+        entry = self._entry(commit_id, path)
+        return str(entry.id) if entry is not None and entry.type == ObjectType.BLOB else None
+
+    def blobs_under(self, commit_id: str, path: str) -> Iterator[tuple[str, bytes]]:
+        """(name, bytes) of each file directly inside directory `path` of the commit, in name order."""
+        entry = self._entry(commit_id, path)
+        if entry is None or entry.type != ObjectType.TREE:
+            return
+        for child in entry:
+            if child.type == ObjectType.BLOB:
+                yield child.name, self._repo[child.id].data
+
+    def read_blob(self, blob_id: str) -> bytes:
+        """The bytes of a blob."""
+        return self._repo[blob_id].data
+
+    def _blob_size(self, blob_id: pygit2.Oid, mode: int) -> int:
+        if mode == _GITLINK:
+            return 0
+        try:
+            return self._repo.odb.read_header(blob_id)[1]
+        except (KeyError, pygit2.GitError):
+            return 0
+
+    def changes(self, commit_id: str) -> list[Change]:
+        """The files the commit adds, modifies or deletes.
+
+        For a merge, only the paths whose result differs from every parent: what the merge itself
+        wrote, as opposed to what it brought in from one side (each side's commits stand on their own).
+        """
+        commit = self._commit(commit_id)
+        if not commit.parents:
+            return [
+                Change(path, deleted=False, mode=mode, size=self._blob_size(oid, mode), blob=str(oid))
+                for path, oid, mode in _walk_tree(commit.tree, "")
+            ]
+        per_parent: list[dict[str, pygit2.DiffFile | None]] = []
+        for parent in commit.parents:
+            changed: dict[str, pygit2.DiffFile | None] = {}
+            for delta in parent.tree.diff_to_tree(commit.tree).deltas:
+                deleted = delta.status_char() == "D"
+                changed[delta.new_file.path if not deleted else delta.old_file.path] = (
+                    None if deleted else delta.new_file
+                )
+            per_parent.append(changed)
+        touched = set(per_parent[0]).intersection(*per_parent[1:])
+        result = []
+        for path in sorted(touched):
+            new = per_parent[0][path]
+            if new is None:
+                result.append(Change(path, deleted=True))
+            else:
+                result.append(
+                    Change(
+                        path,
+                        deleted=False,
+                        mode=new.mode,
+                        size=self._blob_size(new.id, new.mode),
+                        blob=str(new.id),
+                    )
+                )
+        return result
+
+    def _walker(self, tip: str, hide: Iterable[str], sort: SortMode) -> pygit2.Walker:
+        walker = self._repo.walk(pygit2.Oid(hex=tip), sort)
+        for hidden in hide:
+            if hidden != ZERO_ID and self.is_commit(hidden):
+                walker.hide(pygit2.Oid(hex=hidden))
+        return walker
+
+    def walk(self, tip: str, hide: Iterable[str] = ()) -> list[str]:
+        """Commits reachable from `tip` but not from `hide`, parents before children."""
+        return [str(c.id) for c in self._walker(tip, hide, SortMode.TOPOLOGICAL | SortMode.REVERSE)]
+
+    def count_commits(self, tip: str, hide: Iterable[str] = (), *, stop_after: int) -> int:
+        """How many commits `walk` would return, counting no further than `stop_after` + 1."""
+        seen = 0
+        for seen, _ in enumerate(self._walker(tip, hide, SortMode.NONE), start=1):
+            if seen > stop_after:
+                break
+        return seen
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """True when `ancestor` is `descendant` or one of its ancestors."""
+        if ancestor == descendant:
+            return True
+        return self._repo.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
+
+    def write_tree(self, files: dict[str, bytes]) -> str:
+        """Write blobs and trees for `files` (path → bytes) and return the root tree's id."""
+        root: dict = {}
+        for path, data in files.items():
+            node = root
+            *dirs, name = path.split("/")
+            for d in dirs:
+                node = node.setdefault(d, {})
+            node[name] = data
+        return str(self._write_tree_node(root))
+
+    def _write_tree_node(self, node: dict) -> pygit2.Oid:
+        builder = self._repo.TreeBuilder()
+        for name, value in sorted(node.items()):
+            if isinstance(value, dict):
+                builder.insert(name, self._write_tree_node(value), pygit2.enums.FileMode.TREE)
+            else:
+                builder.insert(name, self._repo.create_blob(value), pygit2.enums.FileMode.BLOB)
+        return builder.write()
+
+
+def _walk_tree(tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, pygit2.Oid, int]]:
+    for entry in tree:
+        path = f"{prefix}{entry.name}"
+        if entry.type == ObjectType.TREE:
+            yield from _walk_tree(entry, path + "/")
+        else:
+            yield path, entry.id, entry.filemode

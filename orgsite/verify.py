@@ -1,0 +1,265 @@
+"""Orchestration of the trust core: repository facts → gpg → policy, one cached verdict per commit.
+
+Two callers share it: the pre-receive hook (`check_push`) and the audit (`audit`, for `orgsite verify`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from orgsite import policy
+from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
+from orgsite.commitsig import split_signed_commit
+from orgsite.content import COMMUNITY_PATH, KEYS_DIR, parse_community
+from orgsite.errors import OrgsiteError, RepoError
+from orgsite.gpg import Keyring, cached_keyring
+from orgsite.model import Allowlist, Change, Community, Limits, Problem, SignatureCheck, Verdict
+from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
+from orgsite.verdicts import VerdictCache
+
+# Bump when a rule changes, so verdicts cached under the old rules are not reused.
+RULES_VERSION = "1"
+_NO_KEYS = "no-keys"
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One line of a push: ref `name` moves from `old` to `new`."""
+
+    old: str
+    new: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    commit: str
+    parents: tuple[str, ...]
+    signed_problem: str | None
+    signature: bytes | None
+    payload: bytes
+    context: tuple[str, ...]  # the commits whose allowlists and keys judge this one
+
+
+class Verifier:
+    """Judges commits of one community, caching keyrings, allowlists and verdicts."""
+
+    def __init__(self, repo: CommunityRepo, introduction: str, *, jobs: int = 2) -> None:
+        self.repo = repo
+        self.introduction = introduction
+        self._jobs = jobs
+        self._allowlists: dict[str, Allowlist | None] = {}
+        self._keyrings: dict[str, Keyring] = {}
+        self._changes: dict[str, list[Change]] = {}
+        self._cache = VerdictCache(repo.cache_dir / "verdicts.sqlite", f"{RULES_VERSION}:{introduction}")
+
+    def close(self) -> None:
+        """Release the verdict cache."""
+        self._cache.close()
+
+    def community(self, commit: str) -> Community:
+        """The community settings as of `commit` (defaults when community.toml is missing or broken)."""
+        data = self.repo.read(commit, COMMUNITY_PATH)
+        try:
+            return parse_community(data.decode("utf-8")) if data else Community(name="community")
+        except (OrgsiteError, UnicodeDecodeError):
+            return Community(name="community")
+
+    def changes(self, commit: str) -> list[Change]:
+        """The commit's changed files (memoised: the push bound and the rules both need them)."""
+        if commit not in self._changes:
+            self._changes[commit] = self.repo.changes(commit)
+        return self._changes[commit]
+
+    def allowlist(self, commit: str) -> Allowlist | None:
+        """The allowlist as of `commit`, or None when it is missing or malformed."""
+        blob = self.repo.blob_id(commit, ALLOWLIST_PATH)
+        if blob is None:
+            return None
+        if blob not in self._allowlists:
+            try:
+                self._allowlists[blob] = parse_allowlist(self.repo.read_blob(blob).decode("utf-8"))
+            except (OrgsiteError, UnicodeDecodeError):
+                self._allowlists[blob] = None
+        return self._allowlists[blob]
+
+    def _keyring_id(self, commit: str) -> str:
+        return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS
+
+    def keyring(self, commit: str) -> Keyring:
+        """A keyring of exactly the public keys in `members/keys/` as of `commit`."""
+        key_set = self._keyring_id(commit)
+        if key_set not in self._keyrings:
+            blocks = [data for name, data in self.repo.blobs_under(commit, KEYS_DIR) if name.endswith(".asc")]
+            self._keyrings[key_set] = cached_keyring(self.repo.cache_dir / "keyrings", key_set, blocks)
+        return self._keyrings[key_set]
+
+    def _prepare(self, commit: str) -> _Prepared:
+        parents = tuple(self.repo.parents(commit))
+        signed = split_signed_commit(self.repo.raw_commit(commit))
+        is_introduction = commit == self.introduction
+        context = parents if parents else ((commit,) if is_introduction else ())
+        return _Prepared(commit, parents, signed.problem, signed.signature, signed.payload, context)
+
+    def verdicts(self, commits: Sequence[str]) -> dict[str, Verdict]:
+        """The verdict of every commit in `commits` (from the cache when known)."""
+        found = self._cache.get_many(commits)
+        todo = [self._prepare(c) for c in commits if c not in found]
+        checks = self._check_signatures(todo)
+        fresh = [self._judge(p, checks) for p in todo]
+        self._cache.put_many(fresh)
+        found.update((v.commit, v) for v in fresh)
+        return found
+
+    def _check_signatures(self, todo: Sequence[_Prepared]) -> dict[tuple[str, str], SignatureCheck]:
+        """gpg's verdict per (commit, key set), computed in parallel: gpg runs as a separate process."""
+        tasks: dict[tuple[str, str], tuple[Keyring, bytes, bytes]] = {}
+        for p in todo:
+            if p.signature is None:
+                continue
+            for ctx in p.context:
+                key_set = self._keyring_id(ctx)
+                tasks.setdefault((p.commit, key_set), (self.keyring(ctx), p.signature, p.payload))
+        with ThreadPoolExecutor(max_workers=self._jobs) as pool:
+            results = pool.map(lambda t: t[0].verify(t[1], t[2]), tasks.values())
+            return dict(zip(tasks.keys(), results, strict=True))
+
+    def _judge(self, p: _Prepared, checks: dict[tuple[str, str], SignatureCheck]) -> Verdict:
+        views = ()
+        if p.signature is not None:
+            views = tuple(
+                policy.ParentView(ctx, self.allowlist(ctx), checks[(p.commit, self._keyring_id(ctx))])
+                for ctx in p.context
+            )
+        limits = self.community(p.context[0]).limits if p.context else Limits()
+        facts = policy.CommitFacts(
+            commit=p.commit,
+            is_root=not p.parents,
+            is_introduction=p.commit == self.introduction,
+            signature_problem=p.signed_problem,
+            views=views,
+            changes=tuple(self.changes(p.commit)),
+            limits=limits,
+            read=lambda path: self.repo.read(p.commit, path),
+        )
+        signer, problems = policy.judge_commit(facts)
+        check = views[0].signature if views else None
+        return Verdict(
+            commit=p.commit,
+            signer=check.primary_fingerprint if check and signer else None,
+            handle=signer.handle if signer else None,
+            signed_at=check.signed_at if check else None,
+            key_expires_at=check.key_expires_at if check else None,
+            problems=tuple(problems),
+        )
+
+
+def introduction_of(repo: CommunityRepo, branch_tip: str | None, given: str | None = None) -> str:
+    """The community's introduction: as given, else from git config, else the branch's single root commit."""
+    for candidate in (given, repo.config_get(INTRODUCTION_KEY)):
+        if candidate:
+            return candidate
+    if branch_tip is None:
+        raise RepoError(f"{repo.git_dir}: no community branch to audit")
+    roots = [c for c in repo.walk(branch_tip) if not repo.parents(c)]
+    if len(roots) != 1:
+        raise RepoError(
+            f"{repo.git_dir}: {len(roots)} root commits and no {INTRODUCTION_KEY} in git config; "
+            "pass --introduction COMMIT"
+        )
+    return roots[0]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of auditing a whole branch."""
+
+    checked: int
+    refused: tuple[Verdict, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, jobs: int = 2) -> AuditReport:
+    """Judge every commit of `branch` from the introduction on, with the same rules as the hook."""
+    tip = repo.branch_tip(branch)
+    if tip is None:
+        raise RepoError(f"{repo.git_dir}: there is no branch '{branch}'; pass --branch")
+    intro = introduction_of(repo, tip, introduction)
+    commits = repo.walk(tip)
+    verifier = Verifier(repo, intro, jobs=jobs)
+    try:
+        verdicts = verifier.verdicts(commits)
+    finally:
+        verifier.close()
+    refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
+    problems = [p for v in refused for p in v.problems]
+    if intro not in verdicts:
+        problems.insert(0, Problem(branch, f"the introduction {policy.short(intro)} is not in this branch's history"))
+    return AuditReport(len(commits), refused, tuple(problems))
+
+
+def check_push(repo: CommunityRepo, updates: Sequence[RefUpdate], *, now: int) -> list[Problem]:
+    """Every reason to refuse this push (empty when it may go in). Nothing here writes to refs."""
+    intro = repo.config_get(INTRODUCTION_KEY)
+    if not intro or not repo.is_commit(intro):
+        return [Problem("push", f"this repository has no valid {INTRODUCTION_KEY}; create it with `orgsite init`")]
+    verifier = Verifier(repo, intro)
+    try:
+        return _check_updates(repo, verifier, intro, updates, now)
+    finally:
+        verifier.close()
+
+
+def _check_updates(
+    repo: CommunityRepo, verifier: Verifier, intro: str, updates: Sequence[RefUpdate], now: int
+) -> list[Problem]:
+    branch = verifier.community(intro).branch
+    problems: list[Problem] = []
+    existing = repo.ref_targets()
+    for update in updates:
+        is_commit = update.new != ZERO_ID and repo.is_commit(update.new)
+        ref_problems = policy.ref_update_problems(
+            update.name,
+            update.old,
+            update.new,
+            branch=branch,
+            zero=ZERO_ID,
+            fast_forward=is_commit and update.old != ZERO_ID and repo.is_ancestor(update.old, update.new),
+            descends_from_introduction=is_commit and repo.is_ancestor(intro, update.new),
+        )
+        problems.extend(ref_problems)
+        if ref_problems:
+            continue
+        limits = verifier.community(update.old if update.old != ZERO_ID else intro).limits
+        problems.extend(_check_new_commits(repo, verifier, update.new, existing, limits, now))
+    return problems
+
+
+def _check_new_commits(
+    repo: CommunityRepo, verifier: Verifier, tip: str, existing: list[str], limits: Limits, now: int
+) -> list[Problem]:
+    count = repo.count_commits(tip, existing, stop_after=limits.max_push_commits)
+    size_problems = policy.push_size_problems(count, 0, limits)
+    if size_problems:
+        return size_problems
+    commits = repo.walk(tip, existing)
+    new_blobs = {c.blob: c.size for commit in commits for c in verifier.changes(commit) if c.blob}
+    size_problems = policy.push_size_problems(count, sum(new_blobs.values()), limits)
+    if size_problems:
+        return size_problems
+    verdicts = verifier.verdicts(commits)
+    problems: list[Problem] = []
+    for commit in commits:
+        verdict = verdicts[commit]
+        problems.extend(verdict.problems)
+        if verdict.accepted:
+            expired = policy.key_expired_problem(commit, verdict.key_expires_at, now)
+            if expired:
+                problems.append(expired)
+    return problems
