@@ -58,6 +58,14 @@ def _earliest(*stamps: int | None) -> int | None:
     return min(present) if present else None
 
 
+def _errsig_key(status: list[tuple[str, list[str]]]) -> str | None:
+    """The key a failed signature names (ERRSIG carries the fingerprint since gpg 2.2.7, else the key id)."""
+    for keyword, args in status:
+        if keyword == "ERRSIG" and args:
+            return args[6] if len(args) >= 7 and args[6] != "-" else args[0]
+    return None
+
+
 @dataclass(frozen=True)
 class KeyInfo:
     """One primary key as gpg lists it."""
@@ -158,6 +166,7 @@ class Keyring:
             ("ERRSIG", SignatureStatus.UNCHECKABLE),
         ):
             if keyword in keywords:
+                facts.setdefault("primary_fingerprint", _errsig_key(status))
                 return SignatureCheck(outcome, **facts)
         if valid and "EXPKEYSIG" in keywords:
             return SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, **facts)
