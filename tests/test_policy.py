@@ -1,0 +1,177 @@
+"""The pure rules, table-driven: no git, no gpg."""
+
+from __future__ import annotations
+
+import pytest
+
+from orgsite import policy
+from orgsite.model import Allowlist, Change, Limits, Member, SignatureCheck, SignatureStatus
+
+ALICE = "A" * 40
+BOB = "B" * 40
+OPS = Allowlist((Member("alice", "Alice", "a@x", "operator", (ALICE,)), Member("bob", "Bob", "b@x", "member", (BOB,))))
+NOW = 1_800_000_000
+
+
+def good(fpr=BOB, **kw):
+    return SignatureCheck(SignatureStatus.GOOD, primary_fingerprint=fpr, signed_at=NOW - 10, hash_algorithm=8, **kw)
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (good(), []),
+        (good(key_expires_at=NOW), []),
+        (good(signature_count=2), ["carries 2 signatures; exactly one is required"]),
+        (
+            good().__class__(SignatureStatus.GOOD, BOB, NOW, None, 2),
+            ["signature uses the broken SHA-1 digest; sign with SHA-256 or better"],
+        ),
+        (
+            SignatureCheck(SignatureStatus.GOOD, BOB, NOW, None, 1),
+            ["signature uses the broken MD5 digest; sign with SHA-256 or better"],
+        ),
+        (good(key_expires_at=NOW - 10), ["was signed with a key that had already expired"]),
+        (SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, BOB, NOW - 10, NOW - 5, 8), []),
+        (
+            SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, BOB, NOW - 10, None, 8),
+            ["was signed with a key that had already expired"],
+        ),
+        (SignatureCheck(SignatureStatus.BAD), ["signature is " + SignatureStatus.BAD.value]),
+        (SignatureCheck(SignatureStatus.REVOKED), ["signature is made by a revoked key"]),
+    ],
+)
+def test_signature_problems_judge_at_signature_time(check, expected):
+    assert policy.signature_problems(check) == expected
+
+
+def test_key_expired_problem_only_once_expiry_has_passed():
+    assert policy.key_expired_problem("c" * 40, NOW + 1, NOW) is None
+    assert policy.key_expired_problem("c" * 40, None, NOW) is None
+    assert (
+        str(policy.key_expired_problem("c" * 40, NOW, NOW))
+        == "ccccccc: the signing key has expired; extend it or use a new key"
+    )
+
+
+def facts(changes=(), check=None, allowlists=(OPS,), *, files=None, is_root=False, is_introduction=False):
+    files = files or {}
+    views = tuple(policy.ParentView(f"{i}" * 40, a, check or good()) for i, a in enumerate(allowlists))
+    return policy.CommitFacts(
+        commit="f" * 40,
+        is_root=is_root,
+        is_introduction=is_introduction,
+        signature_problem=None,
+        views=views,
+        changes=tuple(changes),
+        limits=Limits(max_file_bytes=100),
+        read=files.get,
+    )
+
+
+POST = b"---\ntitle: Hi\n---\nbody\n"
+
+
+@pytest.mark.parametrize(
+    ("signer", "path", "allowed"),
+    [
+        (BOB, "posts/bob/x.md", True),
+        (BOB, "posts/alice/x.md", False),
+        (BOB, "posts/bobby/x.md", False),
+        (BOB, "community.toml", False),
+        (ALICE, "posts/bob/x.md", True),
+    ],
+)
+def test_roles_members_touch_only_their_own_posts(signer, path, allowed):
+    files = {path: POST if path.endswith(".md") else b'name = "x"\n'}
+    member, problems = policy.judge_commit(facts([Change(path, False, 0o100644, 10)], good(signer), files=files))
+    role_problems = [p for p in problems if "members may only" in p.message]
+    assert (not role_problems) == allowed
+    assert member is not None
+
+
+def test_merge_role_is_the_least_of_the_parents():
+    demoted = Allowlist(
+        (Member("alice", "Alice", "a@x", "member", (ALICE,)), Member("carol", "C", "c@x", "operator", ("C" * 40,)))
+    )
+    files = {"community.toml": b'name = "x"\n'}
+    change = [Change("community.toml", False, 0o100644, 10)]
+    _, problems = policy.judge_commit(facts(change, good(ALICE), (OPS, demoted), files=files))
+    assert [p.message for p in problems] == ["members may only change files under posts/alice/"]
+
+
+def test_merge_signer_must_be_on_every_parents_allowlist():
+    without_bob = Allowlist((OPS.members[0],))
+    member, problems = policy.judge_commit(facts((), good(BOB), (OPS, without_bob)))
+    assert member is None
+    assert [str(p) for p in problems] == [
+        f"fffffff: signed by key {BOB}, which is not on the allowlist of parent 1111111"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "files", "message"),
+    [
+        (Change("posts/bob/x.md", False, 0o120000, 5), {}, "symlinks are not allowed"),
+        (Change("posts/bob/x", False, 0o160000, 0), {}, "submodules are not allowed"),
+        (Change("README.md", False, 0o100644, 5), {}, "no file may live here"),
+        (Change("posts/bob/x.png", False, 0o100644, 101), {}, "is 101 bytes, over the limit of 100"),
+        (Change("members/allowlist.toml", True), {}, "cannot be deleted: the community needs it"),
+        (Change("posts/bob/x.md", True), {}, None),
+        (
+            Change("posts/bob/x.md", False, 0o100644, 30),
+            {"posts/bob/x.md": b"---\ntitle: x\nreply_to: posts/a/b.md\n---\n"},
+            "reply_to names posts/a/b.md, which does not exist",
+        ),
+        (
+            Change("members/keys/bob.asc", False, 0o100644, 9),
+            {"members/keys/bob.asc": b"not a key"},
+            "is not an ASCII-armoured OpenPGP public key block",
+        ),
+    ],
+)
+def test_file_problems(change, files, message):
+    problems = policy.file_problems("fffffff", change, Limits(max_file_bytes=100), files.get)
+    if message is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problems[0].message.startswith(message), problems
+
+
+def test_root_commit_other_than_introduction_is_a_problem():
+    _, problems = policy.judge_commit(facts(is_root=True))
+    assert any("root commit other than the introduction" in p.message for p in problems)
+
+
+Z = "0" * 40
+
+
+@pytest.mark.parametrize(
+    ("ref", "old", "new", "ff", "descends", "message"),
+    [
+        ("refs/heads/main", "1" * 40, "2" * 40, True, True, None),
+        ("refs/heads/main", Z, "2" * 40, False, True, None),
+        ("refs/heads/main", "1" * 40, "2" * 40, False, True, "non-fast-forward"),
+        ("refs/heads/main", "1" * 40, Z, False, False, "deleting the community branch"),
+        ("refs/heads/main", "1" * 40, "2" * 40, True, False, "does not descend from the community's introduction"),
+        ("refs/heads/dev", "1" * 40, "2" * 40, True, True, "other refs are not accepted"),
+        ("refs/tags/v1", Z, "2" * 40, False, False, "tags are not accepted"),
+    ],
+)
+def test_ref_update_rules(ref, old, new, ff, descends, message):
+    problems = policy.ref_update_problems(
+        ref, old, new, branch="main", zero=Z, fast_forward=ff, descends_from_introduction=descends
+    )
+    if message is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and message in problems[0].message
+
+
+def test_push_size_bounds():
+    limits = Limits(max_push_commits=2, max_push_bytes=10)
+    assert policy.push_size_problems(2, 10, limits) == []
+    assert [p.message for p in policy.push_size_problems(3, 11, limits)] == [
+        "has more than 2 new commits (limits.max_push_commits)",
+        "adds 11 bytes, over 10 (limits.max_push_bytes)",
+    ]
