@@ -88,6 +88,19 @@ def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
     return 0 if report.ok else 1
 
 
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+def demo(directory: Path) -> None:
+    """Make a complete demo community under DIRECTORY: keys, members, posts, all through real pushes."""
+    from orgsite.commands.demo import make_demo
+    from orgsite.commands.verify import report_lines
+
+    made = make_demo(directory)
+    click.echo(f"Demo community: {made.bare}")
+    click.echo(f"Members' clones: {made.root / 'clones'}  (their keys: GNUPGHOME={made.root / 'gnupg'})")
+    click.echo("Audit: " + report_lines(made.report)[-1])
+
+
 @cli.group()
 def hook() -> None:
     """Entry points for the Git server hooks that `orgsite init` installs."""

@@ -179,6 +179,17 @@ def parse_post(data: bytes) -> PostMeta:
     )
 
 
+def render_post(title: str, body: str, *, tags: tuple[str, ...] = (), reply_to: str | None = None) -> str:
+    """The text of a post file: YAML front matter (title, tags, reply_to) then the Markdown body."""
+    front: dict[str, object] = {"title": title}
+    if tags:
+        front["tags"] = list(tags)
+    if reply_to:
+        front["reply_to"] = reply_to
+    head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
+    return f"---\n{head}---\n{body if body.endswith(chr(10)) else body + chr(10)}"
+
+
 def check_key_file(data: bytes) -> None:
     """Raises ContentError unless `data` is an ASCII-armoured public key block (and no secret key)."""
     if b"PRIVATE KEY BLOCK" in data:

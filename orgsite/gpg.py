@@ -235,6 +235,23 @@ class UserKeys:
             raise GpgError(f"key {info.fingerprint} has no secret part in your keyring, so it cannot sign")
         return KeyInfo(info.fingerprint, info.user_ids, info.expires_at, info.revoked, has_secret=True)
 
+    def generate(self, name: str, email: str, *, passphrase: str | None = None) -> str:
+        """A new ed25519 signing key for name/email (no passphrase when None); returns its fingerprint."""
+        spec = self._gpg.gen_key_input(
+            key_type="EDDSA",
+            key_curve="ed25519",
+            key_usage="sign",
+            name_real=name,
+            name_email=email,
+            expire_date="0",
+            passphrase=passphrase or "",
+            no_protection=passphrase is None,
+        )
+        result = self._gpg.gen_key(spec)
+        if not result.fingerprint:
+            raise GpgError(f"gpg could not generate a key for {name} <{email}>: {result.stderr.strip()[-200:]}")
+        return result.fingerprint
+
     def export_public(self, fingerprint: str) -> bytes:
         """The ASCII-armoured public key `fingerprint`, minimal (no third-party signatures)."""
         text = self._gpg.export_keys(fingerprint, armor=True, minimal=True)

@@ -1,0 +1,156 @@
+"""`orgsite demo`: a complete throwaway community, made through real keys, signed commits and pushes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from orgsite.commands.init import init_community
+from orgsite.commands.member import add_member, remove_member
+from orgsite.content import render_post
+from orgsite.errors import OrgsiteError
+from orgsite.gitcmd import commit_paths_signed, git, push
+from orgsite.gpg import UserKeys, short_temp_home, stop_agents
+from orgsite.repo import CommunityRepo
+from orgsite.verify import AuditReport, audit
+
+PEOPLE = {
+    "alice": "Alice Example",
+    "bob": "Bob Example",
+    "carol": "Carol Example",
+    "dan": "Dan Example",
+    "erin": "Erin Example",
+}
+
+# (who, slug, title, tags, reply_to, body): the story the demo community tells, in order.
+POSTS = [
+    (
+        "alice",
+        "welcome",
+        "Welcome to our family site",
+        ("news",),
+        None,
+        "This is **our** place: every post is signed, and the whole history is on the site.\n",
+    ),
+    ("bob", "hello", "Hello from Bob", ("hello",), None, "Hi all! Glad to be here.\n"),
+    ("carol", "re-hello", "Re: Hello from Bob", (), "posts/bob/hello.md", "Welcome, Bob!\n"),
+    ("bob", "re-re-hello", "Re: Re: Hello from Bob", (), "posts/carol/re-hello.md", "Thanks, Carol :)\n"),
+    (
+        "carol",
+        "summer-plans",
+        "Summer plans",
+        ("plans", "summer"),
+        None,
+        "Who is in for the lake house in July?\n\n- week 1: Carol\n- week 2: ?\n",
+    ),
+    ("dan", "recipe", "Grandma's apple cake", ("recipes",), None, "1. Apples\n2. Flour, butter, sugar\n3. Love\n"),
+    ("bob", "re-summer", "Re: Summer plans", ("plans",), "posts/carol/summer-plans.md", "Week 2 for us!\n"),
+    (
+        "alice",
+        "photos",
+        "Where to put photos",
+        ("news", "howto"),
+        None,
+        "Attach pictures next to your post, in your own folder.\n",
+    ),
+    ("dan", "re-recipe", "Re: Grandma's apple cake", ("recipes",), "posts/dan/recipe.md", "Bake 40 minutes.\n"),
+    ("carol", "books", "Book club", ("books",), None, "This month: *The Left Hand of Darkness*.\n"),
+]
+EDIT = ("bob", "hello", "Hello from Bob", ("hello",), None, "Hi all! Glad to be here. (Edited: fixed a typo.)\n")
+LATER = [
+    ("erin", "hi", "Erin joins", ("hello",), None, "Hello everyone, I just joined.\n"),
+    ("carol", "re-books", "Re: Book club", ("books",), "posts/carol/books.md", "Next month: poetry.\n"),
+]
+
+
+@dataclass(frozen=True)
+class Demo:
+    """Where the demo community is and what its audit found."""
+
+    root: Path
+    bare: Path
+    report: AuditReport
+
+
+@contextmanager
+def _own_gnupg_home(keep: Path) -> Iterator[None]:
+    """Run with a fresh GNUPGHOME (short path for gpg's sockets), kept afterwards under `keep`."""
+    home = short_temp_home()
+    previous = os.environ.get("GNUPGHOME")
+    os.environ["GNUPGHOME"] = str(home)
+    try:
+        yield
+    finally:
+        stop_agents(home)
+        if previous is None:
+            os.environ.pop("GNUPGHOME", None)
+        else:
+            os.environ["GNUPGHOME"] = previous
+        shutil.copytree(home, keep, ignore=shutil.ignore_patterns("S.*"), dirs_exist_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+class _Member:
+    def __init__(self, root: Path, bare: Path, handle: str, fingerprint: str) -> None:
+        self.handle = handle
+        self.fingerprint = fingerprint
+        self.clone = root / "clones" / handle
+        git("clone", "-q", str(bare), str(self.clone), cwd=root)
+        for key, value in (
+            ("user.name", PEOPLE[handle]),
+            ("user.email", f"{handle}@example.org"),
+            ("user.signingkey", fingerprint),
+        ):
+            git("config", key, value, cwd=self.clone)
+
+    def post(self, slug: str, title: str, tags: tuple[str, ...], reply_to: str | None, body: str) -> None:
+        git("pull", "-q", "--ff-only", cwd=self.clone)
+        path = f"posts/{self.handle}/{slug}.md"
+        (self.clone / path).parent.mkdir(parents=True, exist_ok=True)
+        existed = (self.clone / path).exists()
+        (self.clone / path).write_text(render_post(title, body, tags=tags, reply_to=reply_to))
+        commit_paths_signed(self.clone, [path], f"{'Edit' if existed else 'Post'} {title}", key=self.fingerprint)
+        push(self.clone)
+
+    def change_membership(self, action, *args, **kwargs) -> None:
+        git("pull", "-q", "--ff-only", cwd=self.clone)
+        action(self.clone, *args, signing_key=self.fingerprint, push_now=True, **kwargs)
+
+
+def make_demo(root: Path) -> Demo:
+    """Create the demo community under `root` (which must be new or empty) and audit it."""
+    root = root.absolute()
+    if root.exists() and any(root.iterdir()):
+        raise OrgsiteError(f"{root} is not empty; give the demo a new folder")
+    root.mkdir(parents=True, exist_ok=True)
+    bare = root / "community.git"
+    with _own_gnupg_home(root / "gnupg"):
+        keys = UserKeys()
+        fingerprints = {h: keys.generate(name, f"{h}@example.org") for h, name in PEOPLE.items()}
+        (root / "keys").mkdir()
+        for handle, fpr in fingerprints.items():
+            (root / "keys" / f"{handle}.asc").write_bytes(keys.export_public(fpr))
+        init_community(
+            bare,
+            community="The Example Family",
+            handle="alice",
+            key=fingerprints["alice"],
+            description="A demo community made by `orgsite demo`",
+        )
+        members = {"alice": _Member(root, bare, "alice", fingerprints["alice"])}
+        for handle in ("bob", "carol", "dan"):
+            members["alice"].change_membership(add_member, handle, root / "keys" / f"{handle}.asc")
+            members[handle] = _Member(root, bare, handle, fingerprints[handle])
+        for who, *post in POSTS:
+            members[who].post(*post)
+        members[EDIT[0]].post(*EDIT[1:])
+        members["alice"].change_membership(add_member, "erin", root / "keys" / "erin.asc")
+        members["erin"] = _Member(root, bare, "erin", fingerprints["erin"])
+        members["alice"].change_membership(remove_member, "dan")
+        for who, *post in LATER:
+            members[who].post(*post)
+    return Demo(root, bare, audit(CommunityRepo(bare), "main"))

@@ -1,0 +1,45 @@
+"""`orgsite demo`: the one-command tour builds a real community through real signed pushes."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.people import orgsite, run
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo") / "tour"
+    made = orgsite("demo", str(root))
+    assert made.returncode == 0, made.stderr
+    yield root, made.stdout
+    subprocess.run(["gpgconf", "--homedir", str(root / "gnupg"), "--kill", "all"], capture_output=True, check=False)
+
+
+def test_demo_community_passes_its_own_audit(demo):
+    root, stdout = demo
+    assert "Audit: 19 commits checked, 0 refused" in stdout
+    audit = orgsite("verify", str(root / "community.git"))
+    assert (audit.returncode, audit.stdout) == (0, "19 commits checked, 0 refused\n")
+
+
+def test_demo_history_tells_the_story(demo):
+    root, _ = demo
+    bare = root / "community.git"
+    subjects = run("git", "log", "--format=%s", "main", cwd=bare).stdout.decode().splitlines()
+    assert "Edit Hello from Bob" in subjects
+    assert "Add member erin (Erin Example)" in subjects and "Remove member dan" in subjects
+    assert sum(s.startswith("Post ") for s in subjects) == 12
+    files = run("git", "ls-tree", "-r", "--name-only", "main", cwd=bare).stdout.decode().split()
+    assert "posts/dan/recipe.md" in files and "members/keys/dan.asc" not in files  # dan left, his posts stay
+    reply = run("git", "show", "main:posts/bob/re-re-hello.md", cwd=bare).stdout.decode()
+    assert "reply_to: posts/carol/re-hello.md" in reply
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    made = orgsite("demo", str(tmp_path))
+    assert made.returncode == 1 and "is not empty" in made.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
