@@ -89,9 +89,30 @@ def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
 
 
 @cli.command()
+@click.argument("repo", type=_existing_dir, default=".")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The site folder (replaced whole).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A base mkdocs.yml instead of orgsite's own.",
+)
+@click.option("--branch", help="The community branch (default: from community.toml).")
+def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -> None:
+    """Render REPO's community branch into a static site at --out (atomically)."""
+    from orgsite.site.build import build_site
+
+    report = build_site(repo, out, config_file=config_file, branch=branch)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Built {report.pages} pages ({report.posts} posts, {report.commits} commits) into {report.out}")
+    click.echo(f"Open {report.out / 'index.html'}, or serve it: python3 -m http.server -d {report.out} 8000")
+
+
+@cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 def demo(directory: Path) -> None:
-    """Make a complete demo community under DIRECTORY: keys, members, posts, all through real pushes."""
+    """Make a complete demo community under DIRECTORY through real pushes, and build its site."""
     from orgsite.commands.demo import make_demo
     from orgsite.commands.verify import report_lines
 
@@ -99,6 +120,8 @@ def demo(directory: Path) -> None:
     click.echo(f"Demo community: {made.bare}")
     click.echo(f"Members' clones: {made.root / 'clones'}  (their keys: GNUPGHOME={made.root / 'gnupg'})")
     click.echo("Audit: " + report_lines(made.report)[-1])
+    click.echo(f"Site: {made.site.out / 'index.html'}")
+    click.echo(f"Serve it: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
 
 
 @cli.group()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
@@ -15,6 +16,26 @@ from orgsite.model import Change
 ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
 _GITLINK = 0o160000
+
+
+@dataclass(frozen=True)
+class CommitMeta:
+    """What git records about a commit besides its tree (the signer is the trust core's business)."""
+
+    author_name: str
+    author_email: str
+    author_time: int
+    commit_time: int
+    message: str
+
+
+@dataclass(frozen=True)
+class FilePatch:
+    """One file's change in a commit: path, git's status letter (A, M, D…) and the unified diff."""
+
+    path: str
+    status: str
+    text: str
 
 
 class CommunityRepo:
@@ -240,6 +261,31 @@ class CommunityRepo:
             if seen > stop_after:
                 break
         return seen
+
+    def commit_meta(self, commit_id: str) -> CommitMeta:
+        """Author, times and message of a commit (what `git log` shows)."""
+        commit = self._commit(commit_id)
+        return CommitMeta(
+            author_name=commit.author.name,
+            author_email=commit.author.email,
+            author_time=commit.author.time,
+            commit_time=commit.commit_time,
+            message=commit.message,
+        )
+
+    def patches(self, commit_id: str) -> list[FilePatch]:
+        """Each file's diff against the first parent (against nothing for a root commit), in path order."""
+        commit = self._commit(commit_id)
+        if commit.parents:
+            diff = commit.parents[0].tree.diff_to_tree(commit.tree)
+        else:
+            diff = commit.tree.diff_to_tree(swap=True)
+        result = []
+        for patch in diff:
+            delta = patch.delta
+            path = delta.new_file.path if delta.status_char() != "D" else delta.old_file.path
+            result.append(FilePatch(path, delta.status_char(), patch.text or ""))
+        return sorted(result, key=lambda p: p.path)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """True when `ancestor` is `descendant` or one of its ancestors."""

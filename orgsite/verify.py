@@ -172,6 +172,18 @@ def introduction_of(repo: CommunityRepo, branch_tip: str | None, given: str | No
     return roots[0]
 
 
+def community_branch(repo: CommunityRepo) -> str:
+    """The community branch: as community.toml at HEAD names it, else HEAD's branch, else main."""
+    head = repo.head()
+    data = repo.read(head, COMMUNITY_PATH) if head else None
+    if data:
+        try:
+            return parse_community(data.decode("utf-8")).branch
+        except (OrgsiteError, UnicodeDecodeError):
+            pass
+    return repo.head_branch() or "main"
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """The result of auditing a whole branch."""

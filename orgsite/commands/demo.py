@@ -16,6 +16,7 @@ from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_paths_signed, git, push
 from orgsite.gpg import UserKeys, short_temp_home, stop_agents
 from orgsite.repo import CommunityRepo
+from orgsite.site.build import BuildReport, build_site
 from orgsite.verify import AuditReport, audit
 
 PEOPLE = {
@@ -74,6 +75,7 @@ class Demo:
     root: Path
     bare: Path
     report: AuditReport
+    site: BuildReport
 
 
 @contextmanager
@@ -122,7 +124,7 @@ class _Member:
 
 
 def make_demo(root: Path) -> Demo:
-    """Create the demo community under `root` (which must be new or empty) and audit it."""
+    """Create the demo community under `root` (which must be new or empty), audit it and build its site."""
     root = root.absolute()
     if root.exists() and any(root.iterdir()):
         raise OrgsiteError(f"{root} is not empty; give the demo a new folder")
@@ -153,4 +155,5 @@ def make_demo(root: Path) -> Demo:
         members["alice"].change_membership(remove_member, "dan")
         for who, *post in LATER:
             members[who].post(*post)
-    return Demo(root, bare, audit(CommunityRepo(bare), "main"))
+    report = audit(CommunityRepo(bare), "main")
+    return Demo(root, bare, report, build_site(bare, root / "site"))

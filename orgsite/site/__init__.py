@@ -1,0 +1,1 @@
+"""The site: the community's history read once, rendered to pages, built by MkDocs + Material."""

@@ -1,0 +1,146 @@
+"""The only home of MkDocs: build the generated pages with Material, then swap the result in atomically."""
+
+from __future__ import annotations
+
+import ctypes
+import html
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from orgsite.errors import OrgsiteError
+from orgsite.repo import CommunityRepo
+from orgsite.site.history import read_history
+from orgsite.site.pages import NAV, write_docs
+from orgsite.site.resources import BASE_CONFIG, require_resources
+from orgsite.verify import community_branch
+
+SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build produced and what it had to leave out."""
+
+    out: Path
+    pages: int
+    posts: int
+    commits: int
+    warnings: tuple[str, ...]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _mkdocs_build(config_file: Path, docs: Path, site: Path, name: str, description: str, language: str) -> None:
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    log = logging.getLogger("mkdocs")
+    collector = _Collect()
+    log.addHandler(collector)
+    log.propagate = False
+    try:
+        config = load_config(
+            config_file=str(config_file),
+            docs_dir=str(docs),
+            site_dir=str(site),
+            site_name=name,
+            site_description=description or None,
+            nav=NAV,
+        )
+        if _material_knows(language):
+            config.theme["language"] = language
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        finally:
+            config.plugins.on_shutdown()
+    except (exceptions.MkDocsException, OSError, ValueError, KeyError) as e:
+        detail = "; ".join(collector.messages[-3:]) or str(e) or type(e).__name__
+        raise OrgsiteError(f"the site build failed ({config_file}): {detail}") from e
+    finally:
+        log.removeHandler(collector)
+
+
+def _material_knows(language: str) -> bool:
+    import material
+
+    return (Path(material.__file__).parent / "templates" / "partials" / "languages" / f"{language}.html").exists()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux renameat2); False when the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Make `new` the site at `out` in one rename; the previous site is removed afterwards."""
+    (new / SITE_MARKER).write_text("This folder is built by `orgsite build` and replaced whole by the next build.\n")
+    if not out.exists():
+        new.rename(out)
+        return
+    if not _exchange(new, out):
+        # No atomic exchange on this system: two renames, the gap between them as short as it gets.
+        parked = new.with_name(new.name + ".old")
+        out.rename(parked)
+        new.rename(out)
+        new = parked
+    shutil.rmtree(new, ignore_errors=True)
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse to replace a folder that is neither empty nor a site orgsite built."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).exists())):
+        raise OrgsiteError(
+            f"{out} exists and is not a site built by orgsite; choose a new --out folder (nothing was changed)"
+        )
+
+
+def build_site(
+    repo_path: Path, out: Path, *, config_file: Path | None = None, branch: str | None = None
+) -> BuildReport:
+    """Render the community branch of `repo_path` into `out`; on any failure `out` is left as it was."""
+    require_resources()
+    out = out.absolute()
+    check_out_dir(out)
+    repo = CommunityRepo(repo_path)
+    history = read_history(repo, branch or community_branch(repo))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    try:
+        docs, site = scratch / "docs", scratch / "site"
+        pages = write_docs(history, docs)
+        community = history.community
+        # MkDocs and Material put these into HTML without escaping them.
+        _mkdocs_build(
+            config_file or BASE_CONFIG,
+            docs,
+            site,
+            html.escape(community.name),
+            html.escape(community.description),
+            community.language,
+        )
+        swap_in(site, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return BuildReport(out, pages, len(history.posts), len(history.commits), tuple(history.warnings))

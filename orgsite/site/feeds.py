@@ -1,0 +1,50 @@
+"""Atom feeds (RFC 4287) of posts: the whole community, and one per member."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from orgsite.site.history import PostInfo
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_LENGTH = 50
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atom_feed(
+    *,
+    community_id: str,
+    feed_id: str,
+    title: str,
+    posts: Sequence[PostInfo],
+    bodies: dict[str, str],
+    root: str,
+    self_href: str,
+) -> bytes:
+    """An Atom document of the newest posts; links are relative to the feed's own location (`root`)."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    newest = posts[:FEED_LENGTH]
+    updated = max((p.updated.time for p in newest), default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    for tag, text in (("id", feed_id), ("title", title), ("updated", _stamp(updated))):
+        ET.SubElement(feed, f"{{{ATOM}}}{tag}").text = text
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=self_href)
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=root or "./")
+    for post in newest:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{community_id}:{post.path}"
+        ET.SubElement(entry, f"{{{ATOM}}}title").text = post.meta.title
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = _stamp(post.updated.time)
+        ET.SubElement(entry, f"{{{ATOM}}}published").text = _stamp(post.date)
+        author = ET.SubElement(entry, f"{{{ATOM}}}author")
+        ET.SubElement(author, f"{{{ATOM}}}name").text = f"{post.author.name} (@{post.author.handle})"
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{root}{post.url}")
+        for tag in post.meta.tags:
+            ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
+        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = bodies[post.path]
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

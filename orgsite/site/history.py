@@ -1,0 +1,248 @@
+"""The community's history, read once: commits with verdicts and diffs, posts with revisions and
+threads, members with their joins and departures. Everything the pages show comes from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from orgsite.allowlist import ALLOWLIST_PATH
+from orgsite.content import PostMeta, classify_path, parse_post
+from orgsite.errors import OrgsiteError
+from orgsite.model import Allowlist, Community, Member, Verdict
+from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
+from orgsite.verify import Verifier, introduction_of
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One commit of the branch as the site shows it."""
+
+    id: str
+    parents: tuple[str, ...]
+    meta: CommitMeta
+    verdict: Verdict
+    patches: tuple[FilePatch, ...]
+
+    @property
+    def short(self) -> str:
+        return self.id[:7]
+
+    @property
+    def time(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.meta.commit_time, dt.UTC)
+
+    @property
+    def subject(self) -> str:
+        return self.meta.message.strip().splitlines()[0] if self.meta.message.strip() else "(no message)"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One commit's change to one file."""
+
+    commit: CommitInfo
+    patch: FilePatch
+
+
+@dataclass
+class PostInfo:
+    """A published post: its front matter, its verified author, its revisions and replies."""
+
+    path: str
+    meta: PostMeta
+    author: Member
+    author_is_former: bool
+    revisions: list[Revision]
+    replies: list[PostInfo] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.path[: -len(".md")] + "/"
+
+    @property
+    def created(self) -> CommitInfo:
+        return self.revisions[0].commit
+
+    @property
+    def updated(self) -> CommitInfo:
+        return self.revisions[-1].commit
+
+    @property
+    def date(self) -> dt.datetime:
+        when = self.meta.date
+        if isinstance(when, dt.datetime):
+            return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+        if isinstance(when, dt.date):
+            return dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+        return self.created.time
+
+    def thread_size(self) -> int:
+        """How many replies, replies to replies included."""
+        return sum(1 + reply.thread_size() for reply in self.replies)
+
+
+@dataclass(frozen=True)
+class MembershipEvent:
+    """One change to the allowlist: who was added, removed or changed, in which commit."""
+
+    commit: CommitInfo
+    kind: str  # "added", "removed" or "changed"
+    member: Member
+    detail: str = ""
+
+
+@dataclass
+class MemberInfo:
+    """Everyone the allowlist ever listed, with their latest entry."""
+
+    member: Member
+    current: bool
+    joined: CommitInfo | None = None
+    left: CommitInfo | None = None
+    posts: list[PostInfo] = field(default_factory=list)
+
+
+@dataclass
+class CommunityHistory:
+    """The whole branch, ready to render."""
+
+    community: Community
+    introduction: str
+    commits: list[CommitInfo]  # newest first
+    posts: list[PostInfo]  # newest first
+    members: dict[str, MemberInfo]
+    events: list[MembershipEvent]  # newest first
+    tags: dict[str, list[PostInfo]]
+    attachments: dict[str, bytes]
+    warnings: list[str]
+
+
+def _member_changes(before: Allowlist | None, after: Allowlist | None) -> list[tuple[str, Member, str]]:
+    old = {m.handle: m for m in (before.members if before else ())}
+    new = {m.handle: m for m in (after.members if after else ())}
+    changes = [("added", m, f"as {m.role}") for h, m in new.items() if h not in old]
+    changes += [("removed", m, "") for h, m in old.items() if h not in new]
+    for handle in sorted(set(old) & set(new)):
+        was, now = old[handle], new[handle]
+        if was.role != now.role:
+            changes.append(("changed", now, f"role {was.role} → {now.role}"))
+        elif was.fingerprints != now.fingerprints:
+            changes.append(("changed", now, "keys changed"))
+        elif was != now:
+            changes.append(("changed", now, "name or email changed"))
+    return changes
+
+
+def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None = None) -> CommunityHistory:
+    """Walk `branch` once and gather everything the site shows; raises OrgsiteError when there is nothing."""
+    tip = repo.branch_tip(branch)
+    if tip is None:
+        raise OrgsiteError(f"{repo.git_dir}: there is no branch '{branch}' to build")
+    intro = introduction_of(repo, tip, introduction)
+    order = repo.walk(tip)  # parents first
+    verifier = Verifier(repo, intro)
+    try:
+        verdicts = verifier.verdicts(order)
+        commits = [
+            CommitInfo(c, tuple(repo.parents(c)), repo.commit_meta(c), verdicts[c], tuple(repo.patches(c)))
+            for c in order
+        ]
+        community = verifier.community(tip)
+        allowlists = {c.id: verifier.allowlist(c.id) for c in commits}
+    finally:
+        verifier.close()
+    warnings: list[str] = []
+    for commit in commits:
+        if not commit.verdict.accepted:
+            warnings.append(f"commit {commit.short} breaks the community's rules: {commit.verdict.problems[0]}")
+    members, events = _membership(commits, allowlists)
+    revisions = _revisions(commits)
+    published_files = {path for path, revs in revisions.items() if all(r.commit.verdict.accepted for r in revs)}
+    posts = _posts(repo, tip, revisions, members, warnings)
+    for info in members.values():
+        info.posts = [p for p in posts if p.author.handle == info.member.handle]
+    tags: dict[str, list[PostInfo]] = defaultdict(list)
+    for post in posts:
+        for tag in post.meta.tags:
+            tags[tag].append(post)
+    attachments = {}
+    for path in sorted(published_files):
+        kind = classify_path(path)
+        data = repo.read(tip, path) if kind is not None and kind.kind == "attachment" else None
+        if data is not None:
+            attachments[path] = data
+    commits.reverse()
+    events.reverse()
+    return CommunityHistory(community, intro, commits, posts, members, events, dict(tags), attachments, warnings)
+
+
+def _membership(
+    commits: list[CommitInfo], allowlists: dict[str, Allowlist | None]
+) -> tuple[dict[str, MemberInfo], list[MembershipEvent]]:
+    members: dict[str, MemberInfo] = {}
+    events: list[MembershipEvent] = []
+    for commit in commits:
+        if not commit.verdict.accepted or not any(p.path == ALLOWLIST_PATH for p in commit.patches):
+            continue
+        before = allowlists.get(commit.parents[0]) if commit.parents else None
+        for kind, member, detail in _member_changes(before, allowlists[commit.id]):
+            events.append(MembershipEvent(commit, kind, member, detail))
+            info = members.setdefault(member.handle, MemberInfo(member, current=True))
+            info.member = member
+            if kind == "added":
+                info.current, info.left = True, None
+                info.joined = info.joined or commit
+            elif kind == "removed":
+                info.current, info.left = False, commit
+    return members, events
+
+
+def _revisions(commits: list[CommitInfo]) -> dict[str, list[Revision]]:
+    """Per file under posts/, the commits that changed it since it was last created, oldest first."""
+    revisions: dict[str, list[Revision]] = defaultdict(list)
+    for commit in commits:
+        for patch in commit.patches:
+            if patch.path.startswith("posts/"):
+                if patch.status == "A":
+                    revisions[patch.path] = []  # a re-created file starts a new life
+                revisions[patch.path].append(Revision(commit, patch))
+    return revisions
+
+
+def _posts(
+    repo: CommunityRepo,
+    tip: str,
+    revisions: dict[str, list[Revision]],
+    members: dict[str, MemberInfo],
+    warnings: list[str],
+) -> list[PostInfo]:
+    posts: dict[str, PostInfo] = {}
+    for path, revs in revisions.items():
+        data = repo.read(tip, path) if path.endswith(".md") else None
+        if data is None:
+            continue
+        refused = next((r.commit for r in revs if not r.commit.verdict.accepted), None)
+        if refused is not None:
+            warnings.append(f"{path}: not published, commit {refused.short} that changed it breaks the rules")
+            continue
+        try:
+            meta = parse_post(data)
+        except OrgsiteError as e:
+            warnings.append(f"{path}: not published, {e}")
+            continue
+        handle = revs[0].commit.verdict.handle
+        info = members.get(handle or "")
+        if info is None:
+            warnings.append(f"{path}: not published, its author is not known")
+            continue
+        posts[path] = PostInfo(path, meta, info.member, not info.current, revs)
+    for post in posts.values():
+        parent = posts.get(post.meta.reply_to or "")
+        if parent is not None:
+            parent.replies.append(post)
+    ordered = sorted(posts.values(), key=lambda p: (p.date, p.path), reverse=True)
+    for post in ordered:
+        post.replies.sort(key=lambda p: (p.date, p.path))
+    return ordered

@@ -1,0 +1,217 @@
+"""The site's pages as Markdown files for MkDocs: each is front matter plus an HTML fragment rendered
+from orgsite's own templates with autoescape on (nothing from the repository reaches the page unescaped)."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from orgsite.site.feeds import atom_feed
+from orgsite.site.history import CommunityHistory
+from orgsite.site.resources import TEMPLATE_DIR
+from orgsite.site.safe_markdown import render_post_body
+
+POSTS_PER_PAGE = 20
+COMMITS_PER_PAGE = 50
+MAX_DIFF_LINES = 2000
+NAV = [
+    {"Home": "index.md"},
+    {"Members": "members/index.md"},
+    {"Tags": "tags/index.md"},
+    {"History": "history/index.md"},
+    {"Membership": "membership.md"},
+]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One generated page: where it goes under docs/, its title, its HTML, whether search indexes it."""
+
+    path: str
+    title: str
+    html: str
+    searchable: bool = True
+
+    def markdown(self) -> str:
+        # MkDocs and Material put the title into HTML without escaping it.
+        meta: dict[str, object] = {"title": html.escape(self.title), "hide": ["navigation", "toc"]}
+        if not self.searchable:
+            meta["search"] = {"exclude": True}
+        return f"---\n{yaml.safe_dump(meta, allow_unicode=True, width=1000)}---\n\n{self.html}\n"
+
+
+def url_of(doc_path: str) -> str:
+    """The page's URL relative to the site root, as MkDocs makes it with directory URLs."""
+    stem = doc_path[: -len(".md")]
+    if stem == "index":
+        return ""
+    return (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
+
+
+def root_of(doc_path: str) -> str:
+    """The relative prefix from the page back to the site root."""
+    return "../" * url_of(doc_path).count("/")
+
+
+def diff_lines(text: str) -> list[tuple[str, str]]:
+    """(css class, line) for each line of a unified diff, cut at MAX_DIFF_LINES."""
+    lines = text.splitlines()
+    shown = []
+    for line in lines[:MAX_DIFF_LINES]:
+        if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")):
+            shown.append(("head", line))
+        elif line.startswith("@@"):
+            shown.append(("hunk", line))
+        elif line.startswith("+"):
+            shown.append(("add", line))
+        elif line.startswith("-"):
+            shown.append(("del", line))
+        else:
+            shown.append(("", line))
+    if len(lines) > MAX_DIFF_LINES:
+        shown.append(("hunk", f"… {len(lines) - MAX_DIFF_LINES} more lines (see `git show`)"))
+    return shown
+
+
+def tag_slugs(tags: Sequence[str]) -> dict[str, str]:
+    """A stable, URL-safe, collision-free slug for each tag."""
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for tag in sorted(tags):
+        slug = re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")
+        if not slug or slug in taken:
+            slug = f"{slug or 'tag'}-{hashlib.sha256(tag.encode()).hexdigest()[:8]}"
+        slugs[tag] = slug
+        taken.add(slug)
+    return slugs
+
+
+def _chunks(items: Sequence, size: int) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
+
+
+class _Renderer:
+    def __init__(self, history: CommunityHistory) -> None:
+        self.history = history
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(diff_lines=diff_lines, tag_slugs=tag_slugs(list(history.tags)))
+        self.bodies = {post.path: render_post_body(post.meta.body, post_path=post.path) for post in history.posts}
+        self.env.globals["bodies"] = self.bodies
+
+    def page(self, path: str, title: str, template: str, *, searchable: bool = True, **context: object) -> Page:
+        html = self.env.get_template(template).render(root=root_of(path), **context)
+        return Page(path, title, html, searchable)
+
+    def listing(self, base: str, title: str, posts: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
+        """A paginated list of posts: `base`index.md, then `base`page/N.md."""
+        chunks = _chunks(posts, POSTS_PER_PAGE)
+        for number, chunk in enumerate(chunks, start=1):
+            path = f"{base}index.md" if number == 1 else f"{base}page/{number}.md"
+            heading = title if number == 1 else f"{title} (page {number})"
+            yield self.page(
+                path,
+                heading,
+                "post_list.html",
+                posts=chunk,
+                number=number,
+                count=len(chunks),
+                base=base,
+                intro=intro,
+                feed=feed,
+            )
+
+
+def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]:
+    """Every page of the site, and the other files (feeds, attachments) by their path under docs/."""
+    r = _Renderer(history)
+    community = history.community
+    pages = list(r.listing("", community.name, history.posts, intro=community.description, feed="feed.xml"))
+    by_path = {post.path: post for post in history.posts}
+    for post in history.posts:
+        pages.append(
+            r.page(post.path, post.meta.title, "post.html", post=post, parent=by_path.get(post.meta.reply_to or ""))
+        )
+    members = sorted(history.members.values(), key=lambda i: (not i.current, i.member.handle))
+    pages.append(r.page("members/index.md", "Members", "members.html", members=members))
+    for info in members:
+        pages.append(r.page(f"members/{info.member.handle}.md", info.member.name, "member.html", info=info))
+    tags = sorted(history.tags.items())
+    pages.append(r.page("tags/index.md", "Tags", "tags.html", tags=tags))
+    slugs = r.env.globals["tag_slugs"]
+    for tag, posts in tags:
+        pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", posts))
+    commit_chunks = _chunks(history.commits, COMMITS_PER_PAGE)
+    for number, chunk in enumerate(commit_chunks, start=1):
+        path = "history/index.md" if number == 1 else f"history/page/{number}.md"
+        pages.append(
+            r.page(
+                path,
+                "History" if number == 1 else f"History (page {number})",
+                "history.html",
+                searchable=False,
+                commits=chunk,
+                number=number,
+                count=len(commit_chunks),
+            )
+        )
+    for commit in history.commits:
+        pages.append(
+            r.page(
+                f"commits/{commit.id}.md",
+                f"Commit {commit.short}: {commit.subject}",
+                "commit.html",
+                searchable=False,
+                commit=commit,
+            )
+        )
+    pages.append(r.page("membership.md", "Membership", "membership.html", events=history.events))
+    files = dict(history.attachments)
+    feed_id = f"urn:orgsite:{history.introduction}"
+    files["feed.xml"] = atom_feed(
+        community_id=feed_id,
+        feed_id=feed_id,
+        title=community.name,
+        posts=history.posts,
+        bodies=r.bodies,
+        root="",
+        self_href="feed.xml",
+    )
+    for info in members:
+        handle = info.member.handle
+        files[f"members/{handle}/feed.xml"] = atom_feed(
+            community_id=feed_id,
+            feed_id=f"{feed_id}:members:{handle}",
+            title=f"{community.name}: @{handle}",
+            posts=info.posts,
+            bodies=r.bodies,
+            root="../../",
+            self_href="feed.xml",
+        )
+    return pages, files
+
+
+def write_docs(history: CommunityHistory, docs: Path) -> int:
+    """Write every page and file of the site into the empty folder `docs`; returns the number of pages."""
+    pages, files = site_pages(history)
+    for page in pages:
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page.markdown(), encoding="utf-8")
+    for path, data in files.items():
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return len(pages)
