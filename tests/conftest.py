@@ -100,3 +100,13 @@ def community(community_template, tmp_path, keys) -> Community:
         run("git", "remote", "set-url", "origin", str(bare), cwd=root / handle)
         people[handle] = Person(handle, keys[handle], root / handle)
     return Community(bare, people)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """`orgsite demo` run once: (its folder, what it printed)."""
+    root = tmp_path_factory.mktemp("demo") / "tour"
+    made = orgsite("demo", str(root))
+    assert made.returncode == 0, made.stderr
+    yield root, made.stdout
+    _kill_agents(root / "gnupg")

@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-
-import pytest
-
 from tests.people import orgsite, run
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo") / "tour"
-    made = orgsite("demo", str(root))
-    assert made.returncode == 0, made.stderr
-    yield root, made.stdout
-    subprocess.run(["gpgconf", "--homedir", str(root / "gnupg"), "--kill", "all"], capture_output=True, check=False)
 
 
 def test_demo_community_passes_its_own_audit(demo):

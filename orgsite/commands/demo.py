@@ -56,7 +56,8 @@ POSTS = [
         "Where to put photos",
         ("news", "howto"),
         None,
-        "Attach pictures next to your post, in your own folder.\n",
+        "Attach pictures next to your post, in your own folder. New to git? Read "
+        "[the Git book](https://git-scm.com/book).\n",
     ),
     ("dan", "re-recipe", "Re: Grandma's apple cake", ("recipes",), "posts/dan/recipe.md", "Bake 40 minutes.\n"),
     ("carol", "books", "Book club", ("books",), None, "This month: *The Left Hand of Darkness*.\n"),

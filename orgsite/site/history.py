@@ -20,6 +20,7 @@ class CommitInfo:
     """One commit of the branch as the site shows it."""
 
     id: str
+    position: int  # in the branch's topological order, oldest first: breaks ties between equal times
     parents: tuple[str, ...]
     meta: CommitMeta
     verdict: Verdict
@@ -146,8 +147,8 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     try:
         verdicts = verifier.verdicts(order)
         commits = [
-            CommitInfo(c, tuple(repo.parents(c)), repo.commit_meta(c), verdicts[c], tuple(repo.patches(c)))
-            for c in order
+            CommitInfo(c, n, tuple(repo.parents(c)), repo.commit_meta(c), verdicts[c], tuple(repo.patches(c)))
+            for n, c in enumerate(order)
         ]
         community = verifier.community(tip)
         allowlists = {c.id: verifier.allowlist(c.id) for c in commits}
@@ -242,7 +243,7 @@ def _posts(
         parent = posts.get(post.meta.reply_to or "")
         if parent is not None:
             parent.replies.append(post)
-    ordered = sorted(posts.values(), key=lambda p: (p.date, p.path), reverse=True)
+    ordered = sorted(posts.values(), key=lambda p: (p.date, p.created.position), reverse=True)
     for post in ordered:
-        post.replies.sort(key=lambda p: (p.date, p.path))
+        post.replies.sort(key=lambda p: (p.date, p.created.position))
     return ordered

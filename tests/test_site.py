@@ -1,0 +1,252 @@
+"""`orgsite build`: the site a member reads, checked on the built HTML of real communities."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from tests.html_scan import article_text, links, page, parse
+from tests.people import orgsite, run
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo) -> Path:
+    root, _ = demo
+    return root / "site"
+
+
+def build(repo: Path, out: Path, *extra: str):
+    return orgsite("build", str(repo), "--out", str(out), *extra)
+
+
+def test_home_lists_newest_posts_first_with_author_date_tags_and_replies(demo_site):
+    text = article_text(page(demo_site, ""))
+    assert text.index("Re: Book club") < text.index("Erin joins") < text.index("Welcome to our family site")
+    assert "Summer plans by Carol Example @carol" in text and "1 reply" in text
+    assert "Hello from Bob by Bob Example @bob" in text and "2 replies hello" in text
+
+
+def test_post_page_shows_signer_dates_thread_and_history(demo_site, demo):
+    root, _ = demo
+    html = page(demo_site, "posts/bob/hello")
+    text = article_text(html)
+    bob_fpr = run("gpg", "--with-colons", "--show-keys", str(root / "keys/bob.asc")).stdout.decode()
+    fingerprint = next(line.split(":")[9] for line in bob_fpr.splitlines() if line.startswith("fpr:"))
+    assert f"by Bob Example @bob · signed with key {fingerprint}" in text
+    assert "created " in text and "last changed " in text
+    assert "(Edited: fixed a typo.)" in text
+    # the thread: carol's reply, and bob's reply to it, nested
+    assert text.index("Re: Hello from Bob") < text.index("Re: Re: Hello from Bob") < text.index("History")
+    # the history: both revisions, newest first, with the diff of the edit
+    assert text.count("✓ verified") == 2
+    assert "-Hi all! Glad to be here. +Hi all! Glad to be here. (Edited: fixed a typo.)" in text
+
+
+def _history_pages(site: Path) -> list[str]:
+    pages = [page(site, "history")]
+    n = 2
+    while (site / f"history/page/{n}/index.html").exists():
+        pages.append(page(site, f"history/page/{n}"))
+        n += 1
+    return pages
+
+
+def test_history_lists_every_commit_with_signer_verdict_and_a_diff_page(demo_site, demo):
+    root, _ = demo
+    commits = run("git", "rev-list", "main", cwd=root / "community.git").stdout.decode().split()
+    html = "".join(_history_pages(demo_site))
+    for commit in commits:
+        assert f"commits/{commit}/" in html
+    text = article_text(html)
+    assert text.count("✓ verified") == len(commits) == 19
+    assert "@alice" in text and "Remove member dan" in text
+    newest = page(demo_site, f"commits/{commits[0]}")
+    assert "+title: 'Re: Book club'" in article_text(newest)
+
+
+def test_membership_page_lists_additions_and_the_removal_by_whom(demo_site):
+    text = article_text(page(demo_site, "membership"))
+    assert re.search(r"removed Dan Example @dan @alice", text), text
+    assert re.search(r"added \(as member\) Erin Example @erin @alice", text)
+    assert text.index("removed Dan") < text.index("added (as member) Erin") < text.index("added (as operator) Alice")
+
+
+def test_removed_members_posts_stay_marked_as_by_a_former_member(demo_site):
+    recipe = article_text(page(demo_site, "posts/dan/recipe"))
+    assert "by Dan Example @dan (former member)" in recipe
+    dan = article_text(page(demo_site, "members/dan"))
+    assert "(former member)" in dan and "Left 20" in dan and "Grandma's apple cake" in dan
+    members = article_text(page(demo_site, "members"))
+    assert "Dan Example @dan (former member) member" in members
+
+
+def test_feeds_are_valid_atom(demo_site):
+    feed = feedparser.parse((demo_site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.version == "atom10"
+    assert len(feed.entries) == 12
+    assert feed.entries[0].title == "Re: Book club" and "Next month: poetry." in feed.entries[0].content[0].value
+    bob = feedparser.parse((demo_site / "members/bob/feed.xml").read_bytes())
+    assert not bob.bozo and {e.title for e in bob.entries} == {
+        "Hello from Bob",
+        "Re: Re: Hello from Bob",
+        "Re: Summer plans",
+    }
+    assert 'type="application/atom+xml"' in page(demo_site, "")
+
+
+def test_search_index_has_posts_but_not_commit_pages(demo_site):
+    index = (demo_site / "search/search_index.json").read_text()
+    assert "Grandma" in index and "Book club" in index
+    assert "commits/" not in index
+
+
+def test_post_urls_come_from_repository_paths(demo_site):
+    assert (demo_site / "posts/bob/hello/index.html").exists()
+    assert (demo_site / "posts/carol/re-hello/index.html").exists()
+    assert "../../../posts/carol/re-hello/" in links(page(demo_site, "posts/bob/hello"))
+
+
+# --- built from communities made for one test -------------------------------------------------
+
+
+def test_author_is_the_signer_never_the_front_matter(community, tmp_path):
+    bob = community.bob
+    bob.post("claim", "Written by Carol, honestly", author="Carol Example", signer="carol")
+    assert bob.push().ok
+    built = build(community.bare, tmp_path / "site")
+    assert built.returncode == 0, built.stderr
+    text = article_text(page(tmp_path / "site", "posts/bob/claim"))
+    assert text.startswith(f"Written by Carol, honestly by Bob Example @bob · signed with key {bob.key.fingerprint}")
+    assert "by Carol Example" not in text and "@carol" not in text
+
+
+XSS = """\
+<script>alert('script')</script>
+
+<img src=x onerror="alert('img')">
+
+[click](javascript:alert('link')) and [fine](https://example.org/page) and <a href="#" onclick="alert(1)">raw</a>
+
+```{.mermaid onclick=alert(2)}
+graph TD
+```
+"""
+
+
+def test_script_and_event_handlers_in_posts_render_inert(community, tmp_path):
+    bob = community.bob
+    bob.post("xss", "<b>Bold</b> <script>alert('title')</script>", body=XSS)
+    assert bob.push().ok
+    assert build(community.bare, tmp_path / "site").returncode == 0
+    html = page(tmp_path / "site", "posts/bob/xss")
+    body_start = html.index('<div class="orgsite-body">')
+    body = html[body_start : html.index("</div>", body_start)]
+    elements = parse(body).elements
+    assert [e.tag for e in elements if e.tag in ("script", "img", "iframe")] == []
+    assert all(not name.startswith("on") for e in elements for name in e.attrs)
+    assert not any("mermaid" in e.attrs.get("class", "") for e in elements)
+    hrefs = [e.attrs.get("href") for e in elements if e.tag == "a"]
+    assert "https://example.org/page" in hrefs and not any(h and "javascript" in h.lower() for h in hrefs)
+    assert all(e.attrs.get("rel") == "noopener noreferrer" for e in elements if e.tag == "a" and e.attrs.get("href"))
+    # the markup is shown as text, not run
+    assert "<script>alert('script')</script>" in article_text(html)
+    # and the title is escaped everywhere it appears, including <title>
+    assert "<script>alert('title')</script>" not in html
+    assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;" in html or "&lt;script&gt;alert('title')" in html
+
+
+def test_attachments_are_copied_and_shown_inline(community, tmp_path):
+    bob = community.bob
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    bob.write("posts/bob/cat.png", png)
+    bob.post("cat", "Our cat", body="![the cat](cat.png)\n")
+    assert bob.push().ok
+    assert build(community.bare, tmp_path / "site").returncode == 0
+    assert (tmp_path / "site/posts/bob/cat.png").read_bytes() == png
+    images = [e for e in parse(page(tmp_path / "site", "posts/bob/cat")).elements if e.tag == "img"]
+    assert any(e.attrs.get("src") == "../cat.png" and e.attrs.get("alt") == "the cat" for e in images)
+
+
+def _bypass_hook(community, person):
+    """Put `person`'s branch on the server without the hook (as a broken or hostile server could)."""
+    run("git", "fetch", "-q", "--update-head-ok", str(person.clone), "main:main", cwd=community.bare)
+
+
+def test_posts_from_commits_that_break_the_rules_are_not_published(community, tmp_path):
+    bob = community.bob
+    bob.post("good", "A good post")
+    bob.post("unsigned", "Never signed", sign=False)
+    bob.write("posts/bob/broken.md", "---\ntitle: [unclosed\n---\nbody\n")
+    bob.commit("broken front matter")
+    _bypass_hook(community, bob)
+    built = build(community.bare, tmp_path / "site")
+    assert built.returncode == 0, built.stderr
+    assert "warning: posts/bob/unsigned.md: not published" in built.stderr
+    assert "warning: posts/bob/broken.md: not published" in built.stderr
+    site = tmp_path / "site"
+    assert (site / "posts/bob/good/index.html").exists()
+    assert not (site / "posts/bob/unsigned").exists() and not (site / "posts/bob/broken").exists()
+    history = article_text("".join(_history_pages(site)))
+    assert "✗ refused: " in history and "is not signed" in history
+
+
+def test_failed_build_leaves_the_previous_site_untouched(community, tmp_path):
+    site = tmp_path / "site"
+    assert build(community.bare, site).returncode == 0
+    before = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    community.bob.post("new", "A new post")
+    assert community.bob.push().ok
+    broken = tmp_path / "broken.yml"
+    broken.write_text("site_name: x\ntheme:\n  name: no-such-theme\n")
+    failed = build(community.bare, site, "--config", str(broken))
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("error: the site build failed") and len(failed.stderr.strip().splitlines()) == 1
+    after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.yml", "c", "site"]  # no scratch left
+
+
+def test_rebuild_replaces_the_site_whole(community, tmp_path):
+    site = tmp_path / "site"
+    assert build(community.bare, site).returncode == 0
+    community.bob.post("new", "A new post")
+    assert community.bob.push().ok
+    assert build(community.bare, site).returncode == 0
+    assert "A new post" in article_text(page(site, ""))
+    assert (site / "posts/bob/new/index.html").exists()
+
+
+def test_build_refuses_to_overwrite_a_folder_it_did_not_make(community, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    refused = build(community.bare, out)
+    assert refused.returncode == 1 and "is not a site built by orgsite" in refused.stderr
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+
+
+def test_home_is_paginated(community, tmp_path):
+    bob = community.bob
+    for n in range(23):
+        bob.post(f"p{n:02d}", f"Post number {n:02d}")
+    assert bob.push().ok
+    assert build(community.bare, tmp_path / "site").returncode == 0
+    first = article_text(page(tmp_path / "site", ""))
+    second = article_text(page(tmp_path / "site", "page/2"))
+    assert "Post number 22" in first and "Post number 03" in first and "Post number 02" not in first
+    assert "Post number 02" in second and "Post number 00" in second and "page 2 of 2" in second
+
+
+def test_build_from_a_clone_gives_the_same_posts(community, tmp_path):
+    bob = community.bob
+    bob.post("hello", "Hello")
+    assert bob.push().ok
+    assert build(bob.clone, tmp_path / "from-clone").returncode == 0
+    assert build(community.bare, tmp_path / "from-bare").returncode == 0
+    assert article_text(page(tmp_path / "from-clone", "posts/bob/hello")) == article_text(
+        page(tmp_path / "from-bare", "posts/bob/hello")
+    )
