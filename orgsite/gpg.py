@@ -235,6 +235,25 @@ class UserKeys:
             raise GpgError(f"key {info.fingerprint} has no secret part in your keyring, so it cannot sign")
         return KeyInfo(info.fingerprint, info.user_ids, info.expires_at, info.revoked, has_secret=True)
 
+    def usable_secret_key_for(self, email: str) -> KeyInfo | None:
+        """The newest unexpired, unrevoked key with a secret part for exactly `email`, if any."""
+        found = [k for k in _key_infos(self._gpg.list_keys(secret=True, keys=[f"<{email}>"]), secret=True)]
+        public = {k.fingerprint: k for k in _key_infos(self._gpg.list_keys(keys=[f"<{email}>"]))}
+        usable = [public[k.fingerprint] for k in found if k.fingerprint in public]
+        usable = [k for k in usable if not k.revoked and not k.expired]
+        return (
+            KeyInfo(usable[-1].fingerprint, usable[-1].user_ids, usable[-1].expires_at, False, True) if usable else None
+        )
+
+    def generate_with_pinentry(self, name: str, email: str) -> str:
+        """A new ed25519 signing key whose passphrase gpg asks for itself (pinentry); returns its fingerprint."""
+        result = subprocess.run(["gpg", "--quick-generate-key", f"{name} <{email}>", "ed25519", "sign", "never"],
+                                check=False)  # fmt: skip
+        key = self.usable_secret_key_for(email)
+        if result.returncode != 0 or key is None:
+            raise GpgError(f"gpg could not generate a key for {name} <{email}> (exit {result.returncode})")
+        return key.fingerprint
+
     def generate(self, name: str, email: str, *, passphrase: str | None = None) -> str:
         """A new ed25519 signing key for name/email (no passphrase when None); returns its fingerprint."""
         spec = self._gpg.gen_key_input(

@@ -88,14 +88,19 @@ class CommunityRepo:
         """Write `key = value` into the repository's own git config."""
         self._repo.config[key] = value
 
+    def _ref_commit(self, name: str) -> str | None:
+        try:
+            return str(self._repo.lookup_reference(name).peel(pygit2.Commit).id)
+        except (KeyError, pygit2.InvalidSpecError):
+            return None
+
     def branch_tip(self, branch: str) -> str | None:
         """The commit id `branch` points at (local, else origin's), or None when it does not exist."""
-        for name in (f"refs/heads/{branch}", f"refs/remotes/origin/{branch}"):
-            try:
-                return str(self._repo.lookup_reference(name).peel(pygit2.Commit).id)
-            except (KeyError, pygit2.InvalidSpecError):
-                continue
-        return None
+        return self._ref_commit(f"refs/heads/{branch}") or self.remote_tip(branch)
+
+    def remote_tip(self, branch: str) -> str | None:
+        """Where `origin/<branch>` was when last fetched or pushed, or None."""
+        return self._ref_commit(f"refs/remotes/origin/{branch}")
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in an empty repository."""

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
+from orgsite.model import Community
 from orgsite.repo import CommunityRepo
 from orgsite.site.history import read_history
-from orgsite.site.pages import NAV, write_docs
+from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
 from orgsite.site.resources import BASE_CONFIG, require_resources
 from orgsite.verify import community_branch
 
@@ -43,11 +44,25 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _mkdocs_build(config_file: Path, docs: Path, site: Path, name: str, description: str, language: str) -> None:
+def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, community: Community) -> None:
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs import exceptions
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
+    from mkdocs.plugins import BasePlugin, event_priority
+
+    class GeneratedPages(BasePlugin):
+        """Hands MkDocs each generated page's HTML in place of its (empty) Markdown."""
+
+        def on_page_content(self, html: str, *, page, config, files) -> str:
+            return generated.html.get(page.file.src_uri, html)
+
+        @event_priority(-100)  # after the search plugin has indexed the page
+        def on_page_context(self, context, *, page, config, nav):
+            unindexed = generated.unindexed.get(page.file.src_uri)
+            if unindexed:
+                page.content += unindexed
+            return context
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()
@@ -58,12 +73,14 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, name: str, descript
             config_file=str(config_file),
             docs_dir=str(docs),
             site_dir=str(site),
-            site_name=name,
-            site_description=description or None,
+            # MkDocs and Material put these into HTML without escaping them.
+            site_name=html.escape(community.name),
+            site_description=html.escape(community.description) or None,
             nav=NAV,
         )
-        if _material_knows(language):
-            config.theme["language"] = language
+        if _material_knows(community.language):
+            config.theme["language"] = community.language
+        config.plugins["orgsite-pages"] = GeneratedPages()
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
@@ -129,18 +146,10 @@ def build_site(
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         docs, site = scratch / "docs", scratch / "site"
-        pages = write_docs(history, docs)
-        community = history.community
-        # MkDocs and Material put these into HTML without escaping them.
-        _mkdocs_build(
-            config_file or BASE_CONFIG,
-            docs,
-            site,
-            html.escape(community.name),
-            html.escape(community.description),
-            community.language,
-        )
+        generated = write_docs(history, docs)
+        _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history.community)
+        stamp_pages(site, generated.stamped)
         swap_in(site, out)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return BuildReport(out, pages, len(history.posts), len(history.commits), tuple(history.warnings))
+    return BuildReport(out, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings))

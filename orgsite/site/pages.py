@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
+import posixpath
 import re
+import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import yaml
+import markupsafe
 
 from orgsite.site.feeds import atom_feed
 from orgsite.site.history import CommunityHistory
@@ -38,13 +41,20 @@ class Page:
     title: str
     html: str
     searchable: bool = True
+    # Stamped pages are not built by MkDocs one by one: MkDocs builds one prototype page in the same
+    # folder, and each stamped page is that page with its own title and HTML laid in. Used for the
+    # commit pages, which are most of the pages and need nothing page-specific from the theme.
+    stamped: bool = False
+    # HTML shown after `html` but kept out of the search index (MkDocs gets it after indexing).
+    unindexed: str = ""
 
-    def markdown(self) -> str:
-        # MkDocs and Material put the title into HTML without escaping it.
-        meta: dict[str, object] = {"title": html.escape(self.title), "hide": ["navigation", "toc"]}
+    def front_matter(self) -> str:
+        """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
+        # JSON strings are YAML scalars; the title is escaped because Material prints it unescaped.
+        lines = [f"title: {json.dumps(html.escape(self.title))}", "hide: [navigation, toc]"]
         if not self.searchable:
-            meta["search"] = {"exclude": True}
-        return f"---\n{yaml.safe_dump(meta, allow_unicode=True, width=1000)}---\n\n{self.html}\n"
+            lines.append("search: {exclude: true}")
+        return "---\n" + "\n".join(lines) + "\n---\n"
 
 
 def url_of(doc_path: str) -> str:
@@ -60,24 +70,22 @@ def root_of(doc_path: str) -> str:
     return "../" * url_of(doc_path).count("/")
 
 
-def diff_lines(text: str) -> list[tuple[str, str]]:
-    """(css class, line) for each line of a unified diff, cut at MAX_DIFF_LINES."""
+_DIFF_HEADS = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")
+
+
+def _diff_class(line: str) -> str:
+    if line.startswith(_DIFF_HEADS):
+        return "head"
+    return {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
+
+
+def diff_html(text: str) -> markupsafe.Markup:
+    """A unified diff as an escaped, line-classed <pre> block, cut at MAX_DIFF_LINES lines."""
     lines = text.splitlines()
-    shown = []
-    for line in lines[:MAX_DIFF_LINES]:
-        if line.startswith(("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")):
-            shown.append(("head", line))
-        elif line.startswith("@@"):
-            shown.append(("hunk", line))
-        elif line.startswith("+"):
-            shown.append(("add", line))
-        elif line.startswith("-"):
-            shown.append(("del", line))
-        else:
-            shown.append(("", line))
+    shown = [f'<span class="{_diff_class(line)}">{html.escape(line)}</span>' for line in lines[:MAX_DIFF_LINES]]
     if len(lines) > MAX_DIFF_LINES:
-        shown.append(("hunk", f"… {len(lines) - MAX_DIFF_LINES} more lines (see `git show`)"))
-    return shown
+        shown.append(f'<span class="hunk">… {len(lines) - MAX_DIFF_LINES} more lines (see `git show`)</span>')
+    return markupsafe.Markup('<pre class="orgsite-diff">' + "\n".join(shown) + "\n</pre>")
 
 
 def tag_slugs(tags: Sequence[str]) -> dict[str, str]:
@@ -107,13 +115,27 @@ class _Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(diff_lines=diff_lines, tag_slugs=tag_slugs(list(history.tags)))
+        self.env.globals.update(diff=diff_html, tag_slugs=tag_slugs(list(history.tags)))
         self.bodies = {post.path: render_post_body(post.meta.body, post_path=post.path) for post in history.posts}
         self.env.globals["bodies"] = self.bodies
 
-    def page(self, path: str, title: str, template: str, *, searchable: bool = True, **context: object) -> Page:
+    def page(
+        self,
+        path: str,
+        title: str,
+        template: str,
+        context: dict[str, object],
+        *,
+        searchable: bool = True,
+        stamped: bool = False,
+        unindexed_template: str | None = None,
+    ) -> Page:
+        """One page rendered from `template` (and `unindexed_template`, kept out of search) with `context`."""
         html = self.env.get_template(template).render(root=root_of(path), **context)
-        return Page(path, title, html, searchable)
+        unindexed = ""
+        if unindexed_template:
+            unindexed = self.env.get_template(unindexed_template).render(root=root_of(path), **context)
+        return Page(path, title, html, searchable, stamped, unindexed)
 
     def listing(self, base: str, title: str, posts: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
         """A paginated list of posts: `base`index.md, then `base`page/N.md."""
@@ -125,12 +147,7 @@ class _Renderer:
                 path,
                 heading,
                 "post_list.html",
-                posts=chunk,
-                number=number,
-                count=len(chunks),
-                base=base,
-                intro=intro,
-                feed=feed,
+                {"posts": chunk, "number": number, "count": len(chunks), "base": base, "intro": intro, "feed": feed},
             )
 
 
@@ -141,15 +158,22 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
     pages = list(r.listing("", community.name, history.posts, intro=community.description, feed="feed.xml"))
     by_path = {post.path: post for post in history.posts}
     for post in history.posts:
+        parent = by_path.get(post.meta.reply_to or "")
         pages.append(
-            r.page(post.path, post.meta.title, "post.html", post=post, parent=by_path.get(post.meta.reply_to or ""))
+            r.page(
+                post.path,
+                post.meta.title,
+                "post.html",
+                {"post": post, "parent": parent},
+                unindexed_template="post_history.html",
+            )
         )
     members = sorted(history.members.values(), key=lambda i: (not i.current, i.member.handle))
-    pages.append(r.page("members/index.md", "Members", "members.html", members=members))
+    pages.append(r.page("members/index.md", "Members", "members.html", {"members": members}))
     for info in members:
-        pages.append(r.page(f"members/{info.member.handle}.md", info.member.name, "member.html", info=info))
+        pages.append(r.page(f"members/{info.member.handle}.md", info.member.name, "member.html", {"info": info}))
     tags = sorted(history.tags.items())
-    pages.append(r.page("tags/index.md", "Tags", "tags.html", tags=tags))
+    pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
     slugs = r.env.globals["tag_slugs"]
     for tag, posts in tags:
         pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", posts))
@@ -161,10 +185,8 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
                 path,
                 "History" if number == 1 else f"History (page {number})",
                 "history.html",
+                {"commits": chunk, "number": number, "count": len(commit_chunks)},
                 searchable=False,
-                commits=chunk,
-                number=number,
-                count=len(commit_chunks),
             )
         )
     for commit in history.commits:
@@ -173,11 +195,12 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
                 f"commits/{commit.id}.md",
                 f"Commit {commit.short}: {commit.subject}",
                 "commit.html",
+                {"commit": commit},
                 searchable=False,
-                commit=commit,
+                stamped=True,
             )
         )
-    pages.append(r.page("membership.md", "Membership", "membership.html", events=history.events))
+    pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
     files = dict(history.attachments)
     feed_id = f"urn:orgsite:{history.introduction}"
     files["feed.xml"] = atom_feed(
@@ -203,15 +226,61 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
     return pages, files
 
 
-def write_docs(history: CommunityHistory, docs: Path) -> int:
-    """Write every page and file of the site into the empty folder `docs`; returns the number of pages."""
+PROTOTYPE_NAME = "orgsite-prototype"
+PROTOTYPE_TITLE = "orgsite-prototype-title"
+PROTOTYPE_CONTENT = "<!--orgsite-prototype-content-->"
+
+
+@dataclass(frozen=True)
+class Docs:
+    """What `write_docs` leaves for the build: HTML for MkDocs' pages, and the pages to stamp."""
+
+    html: dict[str, str]
+    unindexed: dict[str, str]
+    stamped: list[Page]
+    page_count: int
+
+
+def write_docs(history: CommunityHistory, docs: Path) -> Docs:
+    """Write every page (front matter only) and file of the site into the empty folder `docs`.
+
+    The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
+    generated HTML (diffs above all) would only cost time.
+    """
     pages, files = site_pages(history)
+    page_count = len(pages)
+    html = {page.path: page.html for page in pages if not page.stamped}
+    stamped = [page for page in pages if page.stamped]
+    for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
+        prototype = Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False)
+        pages.append(prototype)
+        html[prototype.path] = prototype.html
     for page in pages:
+        if page.stamped:
+            continue
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.markdown(), encoding="utf-8")
+        target.write_text(page.front_matter(), encoding="utf-8")
     for path, data in files.items():
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return len(pages)
+    unindexed = {page.path: page.unindexed for page in pages if page.unindexed}
+    return Docs(html, unindexed, stamped, page_count)
+
+
+def stamp_pages(site: Path, stamped: list[Page]) -> None:
+    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes."""
+    prototypes: dict[str, str] = {}
+    for page in stamped:
+        folder = posixpath.dirname(page.path)
+        if folder not in prototypes:
+            prototypes[folder] = (site / folder / PROTOTYPE_NAME / "index.html").read_text(encoding="utf-8")
+        filled = (
+            prototypes[folder].replace(PROTOTYPE_CONTENT, page.html).replace(PROTOTYPE_TITLE, html.escape(page.title))
+        )
+        target = site / url_of(page.path) / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(filled, encoding="utf-8")
+    for folder in prototypes:
+        shutil.rmtree(site / folder / PROTOTYPE_NAME)

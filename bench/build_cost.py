@@ -1,0 +1,212 @@
+"""What building the site costs (run by hand: python bench/build_cost.py).
+
+Generated communities of 1,000 and 3,000 posts with about 5 signed commits per post (a post and
+four edits, interleaved; generated once and cached under bench/data/). For each: a full
+`orgsite build` (time and peak memory, in a fresh process, verdict cache dropped first) next to a
+bare `mkdocs build` of the same posts as plain Markdown pages (Material, not_in_nav), interleaved,
+medians of --runs. Add --profile to print where orgsite's build spends its time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+MEMBERS = 20
+sys.path.insert(0, str(HERE))
+
+from hook_cost import make_key, sh  # noqa: E402 (bench scripts share their key helpers)
+
+
+def keys(count: int) -> list[str]:
+    home = DATA / "gnupg"
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ["GNUPGHOME"] = str(home)
+    listing = sh("gpg", "--with-colons", "--list-keys") if any(home.iterdir()) else ""
+    fprs = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
+    for n in range(len(fprs), count):
+        fprs.append(make_key(n))
+    return fprs[:count]
+
+
+def community(posts: int) -> Path:
+    """A bare community repository with `posts` posts and about 5 commits per post (cached)."""
+    bare = DATA / f"community-{posts}.git"
+    if (bare / "orgsite-bench-done").exists():
+        return bare
+    import gnupg
+    import pygit2
+
+    shutil.rmtree(bare, ignore_errors=True)
+    fprs = keys(MEMBERS)
+    sh(sys.executable, "-m", "orgsite", "init", str(bare), "--community", f"Bench {posts}", "--handle", "p0",
+       "--key", fprs[0])  # fmt: skip
+    repo = pygit2.Repository(str(bare))
+    gpg = gnupg.GPG(gnupghome=os.environ["GNUPGHOME"])
+    tip = repo.head.peel(pygit2.Commit)
+    when = tip.commit_time
+
+    def commit(tree: pygit2.Oid, message: str, n: int, parent: pygit2.Commit) -> pygit2.Commit:
+        nonlocal when
+        when += 60
+        who = pygit2.Signature(f"Person {n}", f"p{n}@example.org", when, 0)
+        text = repo.create_commit_string(who, who, message, tree, [parent.id])
+        signature = str(gpg.sign(text, keyid=fprs[n], detach=True))
+        oid = repo.create_commit_with_signature(text, signature)
+        return repo[oid]
+
+    def put(tree: pygit2.Tree, path: str, data: bytes) -> pygit2.Oid:
+        head, _, rest = path.partition("/")
+        builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+        if rest:
+            sub = tree[head] if tree is not None and head in tree else None
+            builder.insert(head, put(repo[sub.id] if sub else None, rest, data), pygit2.enums.FileMode.TREE)
+        else:
+            builder.insert(head, repo.create_blob(data), pygit2.enums.FileMode.BLOB)
+        return builder.write()
+
+    allowlist = repo[tip.tree["members/allowlist.toml"].id].data.decode()
+    tree = tip.tree
+    for n, fpr in enumerate(fprs[1:], start=1):
+        armored = subprocess.run(["gpg", "--armor", "--export", fpr], capture_output=True, check=True).stdout
+        tree = repo[put(tree, f"members/keys/p{n}.asc", armored)]
+        allowlist += (f'\n[[member]]\nhandle = "p{n}"\nname = "Person {n}"\nemail = "p{n}@example.org"\n'
+                      f'role = "member"\nfingerprints = ["{fpr}"]\n')  # fmt: skip
+    tree = repo[put(tree, "members/allowlist.toml", allowlist.encode())]
+    tip = commit(tree.id, "Add the members", 0, tip)
+    rng = random.Random(posts)
+    written: list[tuple[int, str, int]] = []  # (author, slug, edits so far)
+    pending = posts
+    while pending or any(e < 4 for _, _, e in written):
+        if pending and (not written or rng.random() < 0.2 or all(e >= 4 for _, _, e in written)):
+            author = rng.randrange(1, MEMBERS)
+            slug = f"post-{len(written):05d}"
+            written.append((author, slug, 0))
+            pending -= 1
+            index, edits = len(written) - 1, 0
+        else:
+            index = rng.choice(
+                [i for i, (_, _, e) in enumerate(written[-200:], start=max(0, len(written) - 200)) if e < 4]
+                or [i for i, (_, _, e) in enumerate(written) if e < 4]
+            )
+            author, slug, edits = written[index]
+            edits += 1
+            written[index] = (author, slug, edits)
+        tags = rng.sample(["news", "family", "plans", "recipes", "books", "travel", "photos", "help"], 2)
+        body = f"---\ntitle: Post {slug} (revision {edits})\ntags: [{', '.join(tags)}]\n---\n"
+        body += "\n\n".join(f"Paragraph {p} of {slug}, revision {edits}. " * 5 for p in range(4)) + "\n"
+        tree = repo[put(tip.tree, f"posts/p{author}/{slug}.md", body.encode())]
+        tip = commit(tree.id, f"{'Edit' if edits else 'Post'} {slug}", author, tip)
+        repo.references["refs/heads/main"].set_target(tip.id)
+    (bare / "orgsite-bench-done").write_text("")
+    return bare
+
+
+_MEASURE = """
+import json, resource, sys, time, os
+os.environ["NO_MKDOCS_2_WARNING"] = "1"
+start = time.perf_counter()
+{body}
+print(json.dumps({{"seconds": time.perf_counter() - start,
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+ORGSITE = """
+from pathlib import Path
+from orgsite.site.build import build_site
+build_site(Path(sys.argv[1]), Path(sys.argv[2]))
+"""
+MKDOCS = """
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+config = load_config(config_file=sys.argv[1])
+config.plugins.on_startup(command="build", dirty=False)
+build(config)
+config.plugins.on_shutdown()
+"""
+
+
+def measure(body: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _MEASURE.format(body=body), *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bare_mkdocs_project(bare: Path, work: Path) -> Path:
+    """The same posts (as they are at the tip) as plain Markdown pages of a Material site."""
+    docs = work / "docs"
+    (work / "checkout").mkdir()
+    sh("git", "--git-dir", str(bare), "--work-tree", str(work / "checkout"), "checkout", "-f", "main", "--", "posts")
+    shutil.copytree(work / "checkout" / "posts", docs / "posts")
+    (docs / "index.md").write_text("# Home\n")
+    config = work / "mkdocs.yml"
+    config.write_text(
+        "site_name: bare\ntheme:\n  name: material\n  font: false\nplugins:\n  - search\n"
+        "nav:\n  - Home: index.md\nnot_in_nav: |\n  *\n"
+    )
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000])
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    results = {}
+    for posts in args.sizes:
+        bare = community(posts)
+        commits = int(sh("git", "--git-dir", str(bare), "rev-list", "--count", "main"))
+        work = Path(tempfile.mkdtemp(prefix="osbench-"))
+        try:
+            config = bare_mkdocs_project(bare, work)
+            cold, warm, theirs = [], [], []
+            for _ in range(args.runs):
+                shutil.rmtree(bare / "orgsite-cache", ignore_errors=True)
+                cold.append(measure(ORGSITE, str(bare), str(work / "site")))
+                warm.append(measure(ORGSITE, str(bare), str(work / "site")))
+                theirs.append(measure(MKDOCS, str(config)))
+            r = results[posts] = {
+                "commits": commits,
+                "cold_s": statistics.median(x["seconds"] for x in cold),
+                "warm_s": statistics.median(x["seconds"] for x in warm),
+                "orgsite_mib": max(x["peak_mib"] for x in cold + warm),
+                "mkdocs_s": statistics.median(x["seconds"] for x in theirs),
+                "mkdocs_mib": max(x["peak_mib"] for x in theirs),
+            }
+            print(
+                f"{posts} posts, {commits} commits: orgsite build {r['cold_s']:.1f} s cold (no cached verdicts), "
+                f"{r['warm_s']:.1f} s warm, peak {r['orgsite_mib']:.0f} MiB | bare mkdocs {r['mkdocs_s']:.1f} s, "
+                f"peak {r['mkdocs_mib']:.0f} MiB | ratio cold {r['cold_s'] / r['mkdocs_s']:.2f}x, "
+                f"warm {r['warm_s'] / r['mkdocs_s']:.2f}x",
+                flush=True,
+            )
+            if args.profile:
+                shutil.rmtree(bare / "orgsite-cache", ignore_errors=True)
+                subprocess.run([sys.executable, "-m", "cProfile", "-s", "cumtime", "-c",
+                                "from pathlib import Path; from orgsite.site.build import build_site; "
+                                f"build_site(Path('{bare}'), Path('{work / 'site'}'))"], check=False)  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    if len(results) == 2:
+        small, large = (results[k] for k in sorted(results))
+        print(
+            f"growth {min(results)} -> {max(results)} posts: orgsite cold {large['cold_s'] / small['cold_s']:.2f}x, "
+            f"warm {large['warm_s'] / small['warm_s']:.2f}x, bare mkdocs {large['mkdocs_s'] / small['mkdocs_s']:.2f}x"
+        )
+    subprocess.run(["gpgconf", "--homedir", str(DATA / "gnupg"), "--kill", "all"], capture_output=True, check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""`orgsite join`: a new member's key (reused or generated) and what to hand the operator."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from orgsite.allowlist import is_valid_handle
+from orgsite.errors import OrgsiteError
+from orgsite.gpg import UserKeys, inspect_key_file
+
+
+def default_handle(email: str) -> str:
+    """A handle made from the email's local part (a-z, 0-9, '-')."""
+    handle = re.sub(r"[^a-z0-9]+", "-", email.split("@")[0].lower()).strip("-")[:32].strip("-")
+    return handle or "member"
+
+
+def grouped(fingerprint: str) -> str:
+    """A fingerprint in groups of four, as people read it out to each other."""
+    return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+
+
+def join(name: str, email: str, *, handle: str | None, out: Path | None, passphrase: bool) -> str:
+    """Find or make the member's signing key, write its public part to a file; returns what to do next."""
+    handle = handle or default_handle(email)
+    if not is_valid_handle(handle):
+        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-'; pass --handle")
+    keys = UserKeys()
+    existing = keys.usable_secret_key_for(email)
+    if existing is not None:
+        fingerprint, how = existing.fingerprint, "Reusing your existing key"
+    elif passphrase:
+        fingerprint, how = keys.generate_with_pinentry(name, email), "Generated a new signing key"
+    else:
+        fingerprint, how = keys.generate(name, email), "Generated a new signing key (no passphrase)"
+    out = out or Path(f"{handle}.asc")
+    public = keys.export_public(fingerprint)
+    if out.exists() and [k.fingerprint for k in inspect_key_file(out.read_bytes())] != [fingerprint]:
+        raise OrgsiteError(f"{out} already exists and holds another key; pass --out or move it away")
+    out.write_bytes(public)
+    return (
+        f"{how}: {fingerprint}\n"
+        f"Wrote {out} (your public key only; it is safe to send).\n"
+        f"Read this fingerprint to your operator over a channel you trust (in person, by phone):\n"
+        f"    {grouped(fingerprint)}\n"
+        f"The operator checks it and runs, in their clone:\n"
+        f"    orgsite member add {handle} {out.name} --push\n"
+        f"Then: git clone <community URL>; git config user.signingkey {fingerprint}"
+    )
