@@ -26,13 +26,17 @@ def cli() -> None:
 @click.option("--key", required=True, help="Fingerprint of your OpenPGP key (with its secret part).")
 @click.option("--branch", default="main", show_default=True, help="The community branch.")
 @click.option("--description", default="", help="One line about the community.")
-def init(path: Path, community: str, handle: str, key: str, branch: str, description: str) -> None:
+@click.option("--site", type=click.Path(path_type=Path), help="Also rebuild this site folder after every push.")
+def init(path: Path, community: str, handle: str, key: str, branch: str, description: str, site: Path | None) -> None:
     """Create a bare community repository at PATH with hooks and a signed introduction commit."""
     from orgsite.commands.init import init_community
+    from orgsite.commands.site import enable_site
 
     intro = init_community(
         path.absolute(), community=community, handle=handle, key=key, branch=branch, description=description
     )
+    if site is not None:
+        click.echo(enable_site(path, site))
     click.echo(f"Created community {community!r} at {path.absolute()}")
     click.echo(f"Introduction commit: {intro} (stored as orgsite.introduction)")
     click.echo(f"Next: git clone {path.absolute()} && cd {path.name.removesuffix('.git')} && orgsite member add …")
@@ -124,6 +128,114 @@ def demo(directory: Path) -> None:
     click.echo(f"Serve it: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
 
 
+@cli.command()
+@click.option("--name", required=True, help="Your name, as the other members know you.")
+@click.option("--email", required=True, help="Your email: finds your existing key, or goes into a new one.")
+@click.option("--handle", help="The handle you would like (default: from your email).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write your public key.")
+@click.option("--no-passphrase", is_flag=True, help="Make a new key without a passphrase (gpg asks otherwise).")
+def join(name: str, email: str, handle: str | None, out: Path | None, no_passphrase: bool) -> None:
+    """Get a signing key (reused or new) and write the public key file to send to an operator."""
+    from orgsite.commands.join import join as join_community
+
+    click.echo(join_community(name, email, handle=handle, out=out, passphrase=not no_passphrase))
+
+
+def _editor(text: str) -> str | None:
+    return click.edit(text, extension=".md", require_save=True)
+
+
+@cli.command()
+@click.argument("title", required=False)
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
+@click.option("--reply-to", help="The post this answers, e.g. posts/bob/hello.md.")
+@click.option("--file", "body_file", type=click.File("r", encoding="utf-8"), help="Read the body here ('-': stdin).")
+@click.option("--edit", "edit_path", help="Edit one of your posts instead, e.g. posts/dana/hello.md.")
+@click.option("--no-push", is_flag=True, help="Commit only; push later with `git push`.")
+@_signing_key
+@_repo
+def post(
+    title: str | None,
+    tags: tuple[str, ...],
+    reply_to: str | None,
+    body_file,
+    edit_path: str | None,
+    no_push: bool,
+    signing_key: str | None,
+    repo_dir: Path,
+) -> None:
+    """Write a post titled TITLE (in $EDITOR unless --file), commit it signed, and push it."""
+    from orgsite.commands.post import edit_post, new_post
+
+    if edit_path:
+        click.echo(edit_post(repo_dir, edit_path, editor=_editor, signing_key=signing_key, push_now=not no_push))
+        return
+    if not title:
+        raise click.UsageError("give the post's TITLE (or --edit PATH)")
+    body = body_file.read() if body_file else None
+    click.echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to,
+                        signing_key=signing_key, push_now=not no_push))  # fmt: skip
+
+
+@cli.command()
+@_repo
+@click.option("--install-pre-push", is_flag=True, help="Run this check before every `git push` of this clone.")
+def check(repo_dir: Path, install_pre_push: bool) -> int:
+    """Say what the server would refuse among this clone's commits that are not pushed yet."""
+    from orgsite.commands.check import unpushed_problems
+    from orgsite.commands.init import install_hooks
+    from orgsite.repo import CommunityRepo
+
+    if install_pre_push:
+        install_hooks(CommunityRepo(repo_dir).git_dir, ("pre-push",))
+        click.echo("Installed the pre-push hook: `git push` now runs `orgsite check` first.")
+        return 0
+    count, problems = unpushed_problems(repo_dir)
+    for problem in problems:
+        click.echo(f"orgsite: {problem}", err=True)
+    if problems:
+        click.echo(f"{count} commit(s) not pushed yet; the server would refuse the push", err=True)
+        return 1
+    click.echo(f"{count} commit(s) not pushed yet; all keep the community's rules")
+    return 0
+
+
+@cli.command()
+@click.argument("repo", type=_existing_dir, default=".")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="0 picks a free port.")
+@click.option("--out", type=click.Path(path_type=Path), help="Keep the site here (default: a temporary folder).")
+def serve(repo: Path, port: int, out: Path | None) -> None:
+    """Build REPO's site, serve it on 127.0.0.1, and rebuild it whenever the branch moves."""
+    from orgsite.commands.serve import serve as serve_site
+
+    serve_site(repo, port=port, out=out, say=lambda line: click.echo(line))
+
+
+@cli.group()
+def site() -> None:
+    """The site the server rebuilds after every push."""
+
+
+@site.command("enable")
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--repo", "repo_dir", type=_existing_dir, default=".", help="The bare repository (default: here).")
+def site_enable(directory: Path, repo_dir: Path) -> None:
+    """Rebuild the site into DIRECTORY after every accepted push (in the background)."""
+    from orgsite.commands.site import enable_site
+
+    click.echo(enable_site(repo_dir, directory))
+
+
+@cli.command()
+@click.argument("repo", type=_existing_dir, default=".")
+def status(repo: Path) -> None:
+    """Show REPO's community, branch tip, site and latest site builds (with their errors)."""
+    from orgsite.commands.site import status as repo_status
+
+    for line in repo_status(repo):
+        click.echo(line)
+
+
 @cli.group()
 def hook() -> None:
     """Entry points for the Git server hooks that `orgsite init` installs."""
@@ -143,6 +255,24 @@ def hook_pre_receive() -> int:
     for line in refusals:
         click.echo(line, err=True)
     return 1 if refusals else 0
+
+
+@hook.command("post-receive")
+def hook_post_receive() -> None:
+    """Start the background site rebuild after an accepted push (when a site is enabled)."""
+    from orgsite.commands.hook import post_receive
+
+    for line in post_receive():
+        click.echo(line, err=True)
+
+
+@hook.command("rebuild", hidden=True)
+@click.argument("repo", type=_existing_dir)
+def hook_rebuild(repo: Path) -> None:
+    """Rebuild the enabled site until it shows the latest push (run detached by post-receive)."""
+    from orgsite.site.rebuild import rebuild_until_current
+
+    rebuild_until_current(repo)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 
 from orgsite.errors import OrgsiteError
 from orgsite.repo import CommunityRepo
+from orgsite.site.rebuild import SITE_KEY
 from orgsite.verify import RefUpdate, check_push
 
 
@@ -27,3 +30,19 @@ def pre_receive(lines: Iterable[str]) -> list[str]:
     repo = CommunityRepo(os.environ.get("GIT_DIR", "."), include_quarantine=True)
     problems = check_push(repo, parse_updates(lines), now=int(time.time()))
     return [f"orgsite: {p}" for p in problems]
+
+
+def post_receive() -> list[str]:
+    """Start a background rebuild of the site, if one is enabled; the pusher does not wait for it."""
+    repo = CommunityRepo(os.environ.get("GIT_DIR", "."))
+    if not repo.config_get(SITE_KEY):
+        return []
+    subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [sys.executable, "-P", "-m", "orgsite", "hook", "rebuild", str(repo.git_dir)],
+        cwd=repo.git_dir,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # git waits until the hook's output closes: the rebuild must not hold it
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    return ["orgsite: the site is being rebuilt in the background (see `orgsite status`)"]

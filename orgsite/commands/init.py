@@ -17,14 +17,12 @@ from orgsite.model import Allowlist, Community, Member
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
 from orgsite.verify import Verifier
 
-HOOK_NAMES = ("pre-receive",)
 
-
-def install_hooks(git_dir: Path) -> None:
-    """Copy orgsite's server hooks into `git_dir/hooks`, bound to the Python running now."""
+def install_hooks(git_dir: Path, names: tuple[str, ...]) -> None:
+    """Copy orgsite's hooks `names` into `git_dir/hooks`, bound to the Python running now."""
     hooks_dir = git_dir / "hooks"
     hooks_dir.mkdir(exist_ok=True)
-    for name in HOOK_NAMES:
+    for name in names:
         template = resources.files("orgsite.hooks").joinpath(name).read_text()
         hook = hooks_dir / name
         hook.write_text(template.replace("@PYTHON@", sys.executable))
@@ -67,7 +65,7 @@ def init_community(
         _check_introduction(repo, intro)
         repo.set_ref(f"refs/heads/{branch}", intro)
         repo.config_set(INTRODUCTION_KEY, intro)
-        install_hooks(repo.git_dir)
+        install_hooks(repo.git_dir, ("pre-receive",))
         if target.exists():
             target.rmdir()
         scratch.rename(target)

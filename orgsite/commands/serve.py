@@ -1,0 +1,96 @@
+"""`orgsite serve`: build, serve on 127.0.0.1, and rebuild whenever the community branch moves."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from orgsite.errors import OrgsiteError
+from orgsite.repo import CommunityRepo
+from orgsite.site.build import build_site
+from orgsite.verify import community_branch
+from orgsite.watch import RefWatcher
+
+DEBOUNCE_SECONDS = 0.5
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the standard library's name)
+        pass
+
+
+class _Rebuilder:
+    """One builder thread: a burst of ref changes causes one rebuild, and two builds never overlap."""
+
+    def __init__(self, repo_path: Path, site: Path, say: Callable[[str], None]) -> None:
+        self.repo_path, self.site, self.say = repo_path, site, say
+        self.changed = threading.Event()
+        self.stopping = threading.Event()
+        self.tip = self._tip()
+        self.thread = threading.Thread(target=self._run, name="orgsite-rebuild", daemon=True)
+
+    def _tip(self) -> str | None:
+        repo = CommunityRepo(self.repo_path)
+        return repo.branch_tip(community_branch(repo))
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            if not self.changed.wait(timeout=0.5):
+                continue
+            while self.changed.is_set():  # wait for the burst to settle
+                self.changed.clear()
+                time.sleep(DEBOUNCE_SECONDS)
+            if self.stopping.is_set():
+                return
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        tip = self._tip()
+        if tip == self.tip:
+            return
+        started = time.perf_counter()
+        try:
+            report = build_site(self.repo_path, self.site)
+        except OrgsiteError as e:
+            self.say(f"rebuild failed, the previous site stays up: {e}")
+            return
+        moved = f"{self.tip[:7] if self.tip else 'nothing'} → {tip[:7] if tip else 'nothing'}"
+        self.tip = tip
+        self.say(f"rebuilt ({moved}): {report.pages} pages in {time.perf_counter() - started:.1f} s")
+
+
+def serve(repo_path: Path, *, port: int, out: Path | None, say: Callable[[str], None]) -> None:
+    """Serve the site until interrupted (Ctrl-C); the site is built first and rebuilt on every push."""
+    repo = CommunityRepo(repo_path)
+    scratch = None if out else Path(tempfile.mkdtemp(prefix="orgsite-serve-"))
+    site = out.absolute() if out else scratch / "site"
+    try:
+        report = build_site(repo_path, site)
+        handler = functools.partial(_Quiet, directory=str(site))
+        try:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError as e:
+            raise OrgsiteError(f"cannot listen on 127.0.0.1:{port} ({e.strerror}); pass another --port") from e
+        rebuilder = _Rebuilder(repo_path, site, say)
+        watcher = RefWatcher(repo.git_dir, rebuilder.changed.set)
+        say(f"Built {report.pages} pages. Serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+        rebuilder.thread.start()
+        watcher.start()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            say("Stopping.")
+        finally:
+            watcher.stop()
+            rebuilder.stopping.set()
+            rebuilder.thread.join()
+            server.server_close()
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
