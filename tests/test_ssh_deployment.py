@@ -1,0 +1,95 @@
+"""The deployment the README describes, for real: a git-shell-only SSH login on a real sshd (on
+127.0.0.1), pushes through it into the hooked bare repository, refusals seen by the pusher, and the
+post-receive rebuild of the site."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.people import orgsite, run
+from tests.test_site_rebuilds import wait_for
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+pytestmark = pytest.mark.skipif(
+    not Path(SSHD).exists(), reason="openssh-server is not installed (.ci/run installs it with apt-get)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ssh_server(tmp_path):
+    """A real sshd on 127.0.0.1 whose one key may only run git-shell; yields (port, ssh command)."""
+    keys = tmp_path / "ssh"
+    keys.mkdir(mode=0o700)
+    for name in ("host", "client"):
+        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(keys / name))
+    client_pub = (keys / "client.pub").read_text().strip()
+    # What the README tells operators to write: this key can push and fetch, nothing else.
+    (keys / "authorized_keys").write_text(f'restrict,command="git-shell -c \\"$SSH_ORIGINAL_COMMAND\\"" {client_pub}\n')
+    port = _free_port()
+    config = keys / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {keys / 'host'}\nPidFile {keys / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {keys / 'authorized_keys'}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
+        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {getpass.getuser()}\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
+    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True)
+
+    def listening() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_for(listening, timeout=20, what="sshd to listen")
+        ssh = (f"ssh -i {keys / 'client'} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no "
+               f"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")  # fmt: skip
+        yield port, ssh
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_push_over_ssh_is_checked_by_the_hook_and_rebuilds_the_site(community, ssh_server, tmp_path):
+    port, ssh = ssh_server
+    site = tmp_path / "site"
+    assert orgsite("site", "enable", str(site), "--repo", str(community.bare)).returncode == 0
+    bob = community.bob
+    bob.git("remote", "set-url", "origin", f"ssh://{getpass.getuser()}@127.0.0.1:{port}{community.bare}")
+    env = {"GIT_SSH_COMMAND": ssh}
+
+    bob.post("by-ssh", "Pushed over SSH")
+    pushed = run("git", "push", cwd=bob.clone, env=env, check=False)
+    output = (pushed.stderr + pushed.stdout).decode()
+    assert pushed.returncode == 0, output
+    assert "remote: orgsite: the site is being rebuilt in the background" in output
+    wait_for(lambda: (site / "posts/bob/by-ssh/index.html").exists(), what="the rebuild after the SSH push")
+
+    before = community.refs()
+    unsigned = bob.post("unsigned", "Unsigned over SSH", sign=False)
+    refused = run("git", "push", cwd=bob.clone, env=env, check=False)
+    output = (refused.stderr + refused.stdout).decode()
+    assert refused.returncode != 0
+    assert f"remote: orgsite: {unsigned[:7]}: is not signed; commit with `git commit -S`" in output
+    assert community.refs() == before
+
+
+def test_the_ssh_key_cannot_open_a_shell(ssh_server):
+    port, ssh = ssh_server
+    started = time.monotonic()
+    result = subprocess.run([*ssh.split(), "-p", str(port), f"{getpass.getuser()}@127.0.0.1", "id"],
+                            capture_output=True, text=True, timeout=30, check=False)  # fmt: skip
+    assert result.returncode != 0 and "uid=" not in result.stdout
+    assert time.monotonic() - started < 30
