@@ -7,6 +7,7 @@ public keys it was built from.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -233,17 +234,18 @@ class UserKeys:
         info = _key_infos(public)[0]
         if not self._gpg.list_keys(secret=True, keys=[info.fingerprint]):
             raise GpgError(f"key {info.fingerprint} has no secret part in your keyring, so it cannot sign")
-        return KeyInfo(info.fingerprint, info.user_ids, info.expires_at, info.revoked, has_secret=True)
+        return dataclasses.replace(info, has_secret=True)
 
     def usable_secret_key_for(self, email: str) -> KeyInfo | None:
         """The newest unexpired, unrevoked key with a secret part for exactly `email`, if any."""
-        found = [k for k in _key_infos(self._gpg.list_keys(secret=True, keys=[f"<{email}>"]), secret=True)]
-        public = {k.fingerprint: k for k in _key_infos(self._gpg.list_keys(keys=[f"<{email}>"]))}
-        usable = [public[k.fingerprint] for k in found if k.fingerprint in public]
-        usable = [k for k in usable if not k.revoked and not k.expired]
-        return (
-            KeyInfo(usable[-1].fingerprint, usable[-1].user_ids, usable[-1].expires_at, False, True) if usable else None
-        )
+        wanted = [f"<{email}>"]
+        secret = {k["fingerprint"] for k in self._gpg.list_keys(secret=True, keys=wanted)}
+        usable = [
+            k
+            for k in _key_infos(self._gpg.list_keys(keys=wanted))
+            if k.fingerprint in secret and not k.revoked and not k.expired
+        ]
+        return dataclasses.replace(usable[-1], has_secret=True) if usable else None
 
     def generate_with_pinentry(self, name: str, email: str) -> str:
         """A new ed25519 signing key whose passphrase gpg asks for itself (pinentry); returns its fingerprint."""

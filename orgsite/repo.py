@@ -15,6 +15,7 @@ from orgsite.model import Change
 
 ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
+SITE_KEY = "orgsite.site"  # the folder the post-receive hook rebuilds, when the site is enabled
 _GITLINK = 0o160000
 
 

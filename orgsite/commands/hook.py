@@ -9,8 +9,7 @@ import time
 from collections.abc import Iterable
 
 from orgsite.errors import OrgsiteError
-from orgsite.repo import CommunityRepo
-from orgsite.site.rebuild import SITE_KEY
+from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.verify import RefUpdate, check_push
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from orgsite.commands.init import install_hooks
 from orgsite.errors import OrgsiteError
-from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
+from orgsite.repo import INTRODUCTION_KEY, SITE_KEY, CommunityRepo
 from orgsite.site.build import check_out_dir
-from orgsite.site.rebuild import SITE_KEY, BuildFiles, build_once
+from orgsite.site.rebuild import BuildFiles, build_once
 from orgsite.verify import community_branch
 
 
@@ -41,5 +41,5 @@ def status(repo_path: Path) -> list[str]:
         return [*lines, "site: not enabled (orgsite site enable DIR)"]
     files = BuildFiles.of(repo)
     state = "building now" if files.building() else ("waiting to build" if files.pending.exists() else "idle")
-    lines += [f"site: {site} ({state})", "latest builds:"]
-    return lines + [f"  {line}" for line in files.last_lines()] if files.last_lines() else [*lines, "  none yet"]
+    builds = [f"  {line}" for line in files.last_lines()] or ["  none yet"]
+    return [*lines, f"site: {site} ({state})", "latest builds:", *builds]

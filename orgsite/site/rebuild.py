@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
-from orgsite.repo import CommunityRepo
+from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.site.build import build_site
-
-SITE_KEY = "orgsite.site"
 
 
 @dataclass(frozen=True)
