@@ -125,7 +125,8 @@ def demo(directory: Path) -> None:
     click.echo(f"Members' clones: {made.root / 'clones'}  (their keys: GNUPGHOME={made.root / 'gnupg'})")
     click.echo("Audit: " + report_lines(made.report)[-1])
     click.echo(f"Site: {made.site.out / 'index.html'}")
-    click.echo(f"Serve it: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
+    click.echo(f"Serve it: orgsite serve {made.bare}   (rebuilds on every push; Ctrl-C stops)")
+    click.echo(f"      or: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
 
 
 @cli.command()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.people import orgsite, run
 
 
 def test_demo_community_passes_its_own_audit(demo):
     root, stdout = demo
     assert "Audit: 19 commits checked, 0 refused" in stdout
+    index = next(line.removeprefix("Site: ") for line in stdout.splitlines() if line.startswith("Site: "))
+    assert index == str(root / "site" / "index.html") and "Welcome to our family site" in Path(index).read_text()
+    assert f"orgsite serve {root / 'community.git'}" in stdout
     audit = orgsite("verify", str(root / "community.git"))
     assert (audit.returncode, audit.stdout) == (0, "19 commits checked, 0 refused\n")
 
