@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from orgsite.allowlist import parse_allowlist
+from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.model import Allowlist, Change, Limits, Member, Problem, SignatureCheck, SignatureStatus
@@ -120,12 +120,22 @@ def _allowlist_problems(where: str, read: Callable[[str], bytes | None], data: b
     ]
 
 
+def _still_listed(handle: str, read: Callable[[str], bytes | None]) -> bool:
+    data = read(ALLOWLIST_PATH)
+    try:
+        return data is not None and parse_allowlist(data.decode("utf-8")).by_handle(handle) is not None
+    except (OrgsiteError, UnicodeDecodeError):
+        return False  # a broken allowlist is reported by its own rule
+
+
 def file_problems(where: str, change: Change, limits: Limits, read: Callable[[str], bytes | None]) -> list[Problem]:
     """What is wrong with one added, changed or deleted file under the repository contract."""
     kind = classify_path(change.path)
     if change.deleted:
         if kind is not None and kind.kind in ("allowlist", "community"):
             return [Problem(where, "cannot be deleted: the community needs it", change.path)]
+        if kind is not None and kind.kind == "key" and _still_listed(kind.handle or "", read):
+            return [Problem(where, f"'{kind.handle}' is still on the allowlist; remove the member too", change.path)]
         return []
     if change.mode == _SYMLINK:
         return [Problem(where, "symlinks are not allowed", change.path)]

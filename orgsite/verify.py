@@ -20,7 +20,7 @@ from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
 from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
-RULES_VERSION = "1"
+RULES_VERSION = "2"
 _NO_KEYS = "no-keys"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orgsite import policy
+from orgsite.allowlist import render_allowlist
 from orgsite.model import Allowlist, Change, Limits, Member, SignatureCheck, SignatureStatus
 
 ALICE = "A" * 40
@@ -70,6 +71,7 @@ def facts(changes=(), check=None, allowlists=(OPS,), *, files=None, is_root=Fals
 
 
 POST = b"---\ntitle: Hi\n---\nbody\n"
+ALLOWLIST_TEXT = render_allowlist(OPS).encode()
 
 
 @pytest.mark.parametrize(
@@ -118,6 +120,12 @@ def test_merge_signer_must_be_on_every_parents_allowlist():
         (Change("posts/bob/x.png", False, 0o100644, 101), {}, "is 101 bytes, over the limit of 100"),
         (Change("members/allowlist.toml", True), {}, "cannot be deleted: the community needs it"),
         (Change("posts/bob/x.md", True), {}, None),
+        (
+            Change("members/keys/bob.asc", True),
+            {"members/allowlist.toml": ALLOWLIST_TEXT},
+            "'bob' is still on the allowlist; remove the member too",
+        ),
+        (Change("members/keys/zed.asc", True), {"members/allowlist.toml": ALLOWLIST_TEXT}, None),
         (
             Change("posts/bob/x.md", False, 0o100644, 30),
             {"posts/bob/x.md": b"---\ntitle: x\nreply_to: posts/a/b.md\n---\n"},
