@@ -131,6 +131,15 @@ def test_check_says_what_the_server_would_refuse(community):
     assert "2 commit(s) not pushed yet; the server would refuse the push" in checked.stderr
 
 
+def test_check_catches_a_bad_post_before_the_push(community):
+    bob = community.bob
+    bob.write("posts/bob/oops.md", "---\ntags: [no title]\n---\nForgot the title.\n")
+    commit = bob.commit("a post without a title")
+    checked = bob.orgsite("check")
+    assert checked.returncode == 1
+    assert f"orgsite: {commit[:7]} posts/bob/oops.md: front matter needs a one-line 'title'" in checked.stderr
+
+
 def test_pre_push_hook_stops_a_bad_push_before_it_leaves(community):
     bob = community.bob
     assert bob.orgsite("check", "--install-pre-push").returncode == 0
