@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
-from importlib import resources
 from pathlib import Path
 
 from orgsite.allowlist import ALLOWLIST_PATH, is_valid_handle, render_allowlist
@@ -15,15 +14,17 @@ from orgsite.gitcmd import commit_tree_signed
 from orgsite.gpg import UserKeys
 from orgsite.model import Allowlist, Community, Member
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
+from orgsite.resources import HOOKS_DIR, require_resources
 from orgsite.verify import Verifier
 
 
 def install_hooks(git_dir: Path, names: tuple[str, ...]) -> None:
     """Copy orgsite's hooks `names` into `git_dir/hooks`, bound to the Python running now."""
+    require_resources()
     hooks_dir = git_dir / "hooks"
     hooks_dir.mkdir(exist_ok=True)
     for name in names:
-        template = resources.files("orgsite.hooks").joinpath(name).read_text()
+        template = (HOOKS_DIR / name).read_text()
         hook = hooks_dir / name
         hook.write_text(template.replace("@PYTHON@", sys.executable))
         hook.chmod(0o755)

@@ -14,9 +14,9 @@ from pathlib import Path
 from orgsite.errors import OrgsiteError
 from orgsite.model import Community
 from orgsite.repo import CommunityRepo
+from orgsite.resources import BASE_CONFIG, require_resources
 from orgsite.site.history import read_history
 from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
-from orgsite.site.resources import BASE_CONFIG, require_resources
 from orgsite.verify import community_branch
 
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else

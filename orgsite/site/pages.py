@@ -16,9 +16,9 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
 from orgsite.site.history import CommunityHistory
-from orgsite.site.resources import TEMPLATE_DIR
 from orgsite.site.safe_markdown import render_post_body
 
 POSTS_PER_PAGE = 20

@@ -1,1 +1,0 @@
-"""The Git server hook scripts that `orgsite init` installs (shipped as package data)."""
