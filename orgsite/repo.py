@@ -46,7 +46,9 @@ class CommunityRepo:
         try:
             self._repo = pygit2.Repository(str(path))
         except (pygit2.GitError, KeyError) as e:
-            raise RepoError(f"{path} is not a Git repository ({e})") from e
+            raise RepoError(
+                f"{path} is not a Git repository ({e}); run this in a clone of the community or give its path"
+            ) from e
         if include_quarantine:
             # In a pre-receive hook the pushed objects sit in a quarantine directory that
             # git names in the environment; libgit2 does not read it by itself.
