@@ -211,3 +211,13 @@ def test_usage_errors_exit_2_and_help_works():
     assert orgsite("frobnicate").returncode == 2
     helped = orgsite("member", "add", "--help")
     assert helped.returncode == 0 and "Add HANDLE with the public key in KEY_FILE" in helped.stdout
+
+
+def test_commands_outside_a_repository_say_what_to_do(tmp_path):
+    for args in (("verify", str(tmp_path)), ("build", str(tmp_path), "--out", str(tmp_path / "site"))):
+        result = orgsite(*args)
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"error: {tmp_path} is not a Git repository")
+        assert "run this in a clone of the community or give its path" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "site").exists()
