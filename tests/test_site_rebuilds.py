@@ -134,3 +134,27 @@ def test_init_with_site_enables_rebuilds_from_the_start(tmp_path, keys):
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "site/index.html").exists()
     assert Path(tmp_path / "c.git/hooks/post-receive").exists()
+
+
+def test_a_burst_of_branch_moves_gives_one_rebuild(community, tmp_path):
+    from orgsite.commands.serve import DEBOUNCE_SECONDS, _Rebuilder  # serve's builder thread
+
+    site = tmp_path / "site"
+    assert orgsite("build", str(community.bare), "--out", str(site)).returncode == 0
+    bob = community.bob
+    commits = [bob.post(f"burst-{n}", f"Burst {n}") for n in range(3)]
+    run("git", "fetch", "-q", str(bob.clone), "main:refs/burst/main", cwd=community.bare)
+    said: list[str] = []
+    rebuilder = _Rebuilder(community.bare, site, said.append)
+    rebuilder.thread.start()
+    try:
+        for commit in commits:  # three moves of the branch within a few milliseconds, as a burst of pushes
+            run("git", "update-ref", "refs/heads/main", commit, cwd=community.bare)
+            rebuilder.changed.set()
+        wait_for(lambda: said, what="the rebuild")
+        time.sleep(3 * DEBOUNCE_SECONDS)  # a second rebuild would have started by now
+    finally:
+        rebuilder.stopping.set()
+        rebuilder.thread.join()
+    assert len(said) == 1 and said[0].startswith("rebuilt (") and f"→ {commits[-1][:7]}" in said[0]
+    assert (site / "posts/bob/burst-2/index.html").exists()
