@@ -35,12 +35,15 @@ def test_member_post_breaking_content_rules_is_refused(community, path, content,
     assert len(lines) == 1 and lines[0].startswith(f"orgsite: {commit[:7]} {path}: {why}"), lines
 
 
-def test_file_outside_the_layout_is_refused_even_for_operator(community):
+@pytest.mark.parametrize(
+    "path", ["notes.txt", "posts/Bad_Handle/x.md", "posts/-dash/x.md", "members/keys/Alice.asc", "posts/x.md"]
+)
+def test_file_outside_the_layout_is_refused_even_for_operator(community, path):
     alice = community.alice
-    alice.write("notes.txt", "hello\n")
+    alice.write(path, "---\ntitle: t\n---\n")
     commit = alice.commit("stray file")
     [line] = refused(community, alice)
-    assert line.startswith(f"orgsite: {commit[:7]} notes.txt: no file may live here")
+    assert line.startswith(f"orgsite: {commit[:7]} {path}: no file may live here")
 
 
 def test_symlink_is_refused(community):
