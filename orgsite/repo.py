@@ -160,14 +160,6 @@ class CommunityRepo:
         """The commit's parent ids, first parent first."""
         return [str(p) for p in self._commit(commit_id).parent_ids]
 
-    def commit_time(self, commit_id: str) -> int:
-        """The committer timestamp (seconds since the epoch)."""
-        return self._commit(commit_id).commit_time
-
-    def message(self, commit_id: str) -> str:
-        """The commit message."""
-        return self._commit(commit_id).message
-
     def _entry(self, commit_id: str, path: str) -> pygit2.Object | None:
         try:
             return self._commit(commit_id).tree[path]
