@@ -75,9 +75,12 @@ def test_post_receive_rebuilds_the_site_and_status_shows_it(community, tmp_path)
     pushed = bob.push()
     assert pushed.ok and "remote: orgsite: the site is being rebuilt in the background" in pushed.output
     wait_for(lambda: (site / "posts/bob/pushed/index.html").exists(), what="the post-receive rebuild")
-    status = wait_for(lambda: (s := orgsite("status", str(community.bare)).stdout).count(" ok ") >= 2 and s,
-                      what="the rebuild to be logged")  # fmt: skip
-    assert f"site: {site} (idle)" in status
+
+    def logged_and_idle() -> str | None:
+        s = orgsite("status", str(community.bare)).stdout
+        return s if s.count(" ok ") >= 2 and f"site: {site} (idle)" in s else None
+
+    status = wait_for(logged_and_idle, what="the rebuild to be logged and the builder to be idle")
     assert "1 posts" in status.splitlines()[-1]
 
 
