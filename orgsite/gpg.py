@@ -79,6 +79,7 @@ class KeyInfo:
 
     @property
     def expired(self) -> bool:
+        """True once the key's expiry time has passed."""
         return self.expires_at is not None and self.expires_at <= time.time()
 
     def name_and_email(self) -> tuple[str, str]:

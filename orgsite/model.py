@@ -18,6 +18,7 @@ class Member:
 
     @property
     def is_operator(self) -> bool:
+        """True for operators, who may change any path."""
         return self.role == "operator"
 
 
@@ -120,4 +121,5 @@ class Verdict:
 
     @property
     def accepted(self) -> bool:
+        """True when the commit breaks no rule."""
         return not self.problems

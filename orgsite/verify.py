@@ -194,6 +194,7 @@ class AuditReport:
 
     @property
     def ok(self) -> bool:
+        """True when every commit keeps the rules."""
         return not self.problems
 
 

@@ -37,8 +37,10 @@ class RefWatcher:
         self._observer.schedule(_RefEvents(git_dir, on_change), str(git_dir), recursive=True)
 
     def start(self) -> None:
+        """Begin watching (in watchdog's own thread)."""
         self._observer.start()
 
     def stop(self) -> None:
+        """Stop watching and wait for the watch thread to end."""
         self._observer.stop()
         self._observer.join()

@@ -28,14 +28,17 @@ class CommitInfo:
 
     @property
     def short(self) -> str:
+        """The abbreviated id shown on the site."""
         return self.id[:7]
 
     @property
     def time(self) -> dt.datetime:
+        """When the commit was made (committer time, UTC)."""
         return dt.datetime.fromtimestamp(self.meta.commit_time, dt.UTC)
 
     @property
     def subject(self) -> str:
+        """The first line of the commit message."""
         return self.meta.message.strip().splitlines()[0] if self.meta.message.strip() else "(no message)"
 
 
@@ -60,18 +63,22 @@ class PostInfo:
 
     @property
     def url(self) -> str:
+        """The post's page, from its path: posts/bob/hello.md -> posts/bob/hello/."""
         return self.path[: -len(".md")] + "/"
 
     @property
     def created(self) -> CommitInfo:
+        """The commit that created the post (its signer is the author)."""
         return self.revisions[0].commit
 
     @property
     def updated(self) -> CommitInfo:
+        """The last commit that changed the post."""
         return self.revisions[-1].commit
 
     @property
     def date(self) -> dt.datetime:
+        """The front matter's date when given, else when the post was created."""
         when = self.meta.date
         if isinstance(when, dt.datetime):
             return when if when.tzinfo else when.replace(tzinfo=dt.UTC)

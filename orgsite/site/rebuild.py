@@ -28,6 +28,7 @@ class BuildFiles:
 
     @classmethod
     def of(cls, repo: CommunityRepo) -> BuildFiles:
+        """The build files of `repo`, in its orgsite cache folder."""
         repo.cache_dir.mkdir(parents=True, exist_ok=True)
         return cls(repo.cache_dir / "build.lock", repo.cache_dir / "build.pending", repo.cache_dir / "build.log")
 
