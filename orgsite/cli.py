@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -159,7 +160,7 @@ def post(
     title: str | None,
     tags: tuple[str, ...],
     reply_to: str | None,
-    body_file,
+    body_file: TextIO | None,
     edit_path: str | None,
     no_push: bool,
     signing_key: str | None,
