@@ -152,6 +152,7 @@ def _editor(text: str) -> str | None:
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
 @click.option("--reply-to", help="The post this answers, e.g. posts/bob/hello.md.")
 @click.option("--file", "body_file", type=click.File("r", encoding="utf-8"), help="Read the body here ('-': stdin).")
+@click.option("--slug", help="The file name in your folder (default: made from the title).")
 @click.option("--edit", "edit_path", help="Edit one of your posts instead, e.g. posts/dana/hello.md.")
 @click.option("--no-push", is_flag=True, help="Commit only; push later with `git push`.")
 @_signing_key
@@ -161,6 +162,7 @@ def post(
     tags: tuple[str, ...],
     reply_to: str | None,
     body_file: TextIO | None,
+    slug: str | None,
     edit_path: str | None,
     no_push: bool,
     signing_key: str | None,
@@ -175,7 +177,7 @@ def post(
     if not title:
         raise click.UsageError("give the post's TITLE (or --edit PATH)")
     body = body_file.read() if body_file else None
-    click.echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to,
+    click.echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to, slug=slug,
                         signing_key=signing_key, push_now=not no_push))  # fmt: skip
 
 

@@ -188,7 +188,8 @@ def render_post(title: str, body: str, *, tags: tuple[str, ...] = (), reply_to: 
     if reply_to:
         front["reply_to"] = reply_to
     head = yaml.safe_dump(front, allow_unicode=True, sort_keys=False, width=1000)
-    return f"---\n{head}---\n{body if body.endswith(chr(10)) else body + chr(10)}"
+    ending = "" if body.endswith("\n") else "\n"
+    return f"---\n{head}---\n{body}{ending}"
 
 
 def check_key_file(data: bytes) -> None:

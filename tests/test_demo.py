@@ -21,7 +21,7 @@ def test_demo_history_tells_the_story(demo):
     root, _ = demo
     bare = root / "community.git"
     subjects = run("git", "log", "--format=%s", "main", cwd=bare).stdout.decode().splitlines()
-    assert "Edit Hello from Bob" in subjects
+    assert "Edit posts/bob/hello.md" in subjects
     assert "Add member erin (Erin Example)" in subjects and "Remove member dan" in subjects
     assert sum(s.startswith("Post ") for s in subjects) == 12
     files = run("git", "ls-tree", "-r", "--name-only", "main", cwd=bare).stdout.decode().split()

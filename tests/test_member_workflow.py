@@ -151,3 +151,13 @@ def test_pre_push_hook_stops_a_bad_push_before_it_leaves(community):
     assert f"orgsite: {commit[:7]} community.toml: members may only change files under posts/bob/" in pushed.output
     assert "remote:" not in pushed.output  # refused locally, nothing was sent
     assert community.refs() == before
+
+
+def test_post_with_a_chosen_slug_and_no_push(community, dana):
+    before = community.refs()
+    made = orgsite_in(dana, "post", "My first day", "--slug", "first-day", "--no-push", "--file", "-", stdin="Hi\n")
+    assert made.returncode == 0, made.stderr
+    assert "committed" in made.stdout and "Next: git push" in made.stdout
+    assert (dana.clone / "posts/dana/first-day.md").exists() and community.refs() == before
+    again = orgsite_in(dana, "post", "Another", "--slug", "first-day", "--file", "-", stdin="Hi\n")
+    assert again.returncode == 1 and "posts/dana/first-day.md already exists" in again.stderr

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.commands.init import init_community
 from orgsite.commands.member import add_member, remove_member
+from orgsite.commands.post import edit_post, new_post
 from orgsite.content import render_post
 from orgsite.errors import OrgsiteError
-from orgsite.gitcmd import commit_paths_signed, git, push
+from orgsite.gitcmd import git
 from orgsite.gpg import UserKeys, short_temp_home, stop_agents
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import BuildReport, build_site
@@ -111,17 +112,19 @@ class _Member:
             git("config", key, value, cwd=self.clone)
 
     def post(self, slug: str, title: str, tags: tuple[str, ...], reply_to: str | None, body: str) -> None:
+        """Write (or rewrite) posts/<handle>/<slug>.md through `orgsite post`'s own code, and push."""
         git("pull", "-q", "--ff-only", cwd=self.clone)
         path = f"posts/{self.handle}/{slug}.md"
-        (self.clone / path).parent.mkdir(parents=True, exist_ok=True)
-        existed = (self.clone / path).exists()
-        (self.clone / path).write_text(render_post(title, body, tags=tags, reply_to=reply_to))
-        commit_paths_signed(self.clone, [path], f"{'Edit' if existed else 'Post'} {title}", key=self.fingerprint)
-        push(self.clone)
+        if (self.clone / path).exists():
+            text = render_post(title, body, tags=tags, reply_to=reply_to)
+            edit_post(self.clone, path, editor=lambda _before: text)
+        else:
+            new_post(self.clone, title, body=body, editor=lambda _: None, tags=tags, reply_to=reply_to, slug=slug)
 
-    def change_membership(self, action, *args, **kwargs) -> None:
+    def change_membership(self, action: Callable[..., str], *args: object) -> None:
+        """Run `member add` or `member remove` as this member, pushing the commit."""
         git("pull", "-q", "--ff-only", cwd=self.clone)
-        action(self.clone, *args, signing_key=self.fingerprint, push_now=True, **kwargs)
+        action(self.clone, *args, signing_key=self.fingerprint, push_now=True)
 
 
 def make_demo(root: Path) -> Demo:

@@ -5,46 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgsite.allowlist import ALLOWLIST_PATH, ROLES, is_valid_handle, parse_allowlist, render_allowlist
+from orgsite.commands.clone import SigningClone
 from orgsite.content import check_key_file, key_path
 from orgsite.errors import OrgsiteError
-from orgsite.gitcmd import commit_paths_signed, config_value, git, push
-from orgsite.gpg import KeyInfo, UserKeys, inspect_key_file
+from orgsite.gitcmd import git
+from orgsite.gpg import KeyInfo, inspect_key_file
 from orgsite.model import Allowlist, Member
-from orgsite.repo import CommunityRepo
 
 
-class _Clone:
+class _Clone(SigningClone):
     """A community clone about to receive an allowlist change from an operator."""
 
     def __init__(self, repo_dir: Path, signing_key: str | None) -> None:
-        self.repo = CommunityRepo(repo_dir)
-        work = self.repo.work_dir
-        if work is None:
-            raise OrgsiteError(f"{repo_dir} is a bare repository; run this in a clone (git clone {repo_dir})")
-        self.work = work
-        self.head = self.repo.head()
-        if self.head is None:
-            raise OrgsiteError(f"{work} has no commits; clone the community repository first")
-        if git("status", "--porcelain", "--", "members", cwd=work).stdout.strip():
-            raise OrgsiteError(f"{work}/members has uncommitted changes; commit or discard them first")
-        data = self.repo.read(self.head, ALLOWLIST_PATH)
-        if data is None:
-            raise OrgsiteError(f"{work} has no {ALLOWLIST_PATH}: is this an orgsite community?")
-        self.allowlist = parse_allowlist(data.decode("utf-8"))
-        self.signer = self._operator_key(signing_key)
-
-    def _operator_key(self, spec: str | None) -> KeyInfo:
-        spec = spec or config_value(self.work, "user.signingkey")
-        if not spec:
-            raise OrgsiteError("no signing key: pass --key FINGERPRINT or set `git config user.signingkey`")
-        key = UserKeys().secret_key(spec)
-        member = self.allowlist.by_fingerprint(key.fingerprint)
-        if member is None or not member.is_operator:
+        super().__init__(repo_dir, signing_key)
+        if self.member is None or not self.member.is_operator:
             raise OrgsiteError(
-                f"key {key.fingerprint} is not an operator's key in {ALLOWLIST_PATH}; "
+                f"key {self.key.fingerprint} is not an operator's key in {ALLOWLIST_PATH}; "
                 "only operators change the membership (the server would refuse this commit)"
             )
-        return key
+        if git("status", "--porcelain", "--", "members", cwd=self.work).stdout.strip():
+            raise OrgsiteError(f"{self.work}/members has uncommitted changes; commit or discard them first")
 
     def former_members(self) -> dict[str, set[str]]:
         """Handle → fingerprints of everyone the allowlist ever listed on this branch."""
@@ -63,13 +43,10 @@ class _Clone:
                 former.setdefault(m.handle, set()).update(m.fingerprints)
         return former
 
-    def commit(self, allowlist: Allowlist, extra_paths: list[str], message: str, *, push_now: bool) -> str:
+    def commit_allowlist(self, allowlist: Allowlist, key_file: str, message: str, *, push_now: bool) -> str:
+        """Write `allowlist`, commit it with `key_file` (added or removed) signed, push if asked."""
         (self.work / ALLOWLIST_PATH).write_text(render_allowlist(allowlist))
-        commit = commit_paths_signed(self.work, [ALLOWLIST_PATH, *extra_paths], message, key=self.signer.fingerprint)
-        if push_now:
-            output = push(self.work)
-            return f"{message}: committed {commit[:7]} and pushed.\n{output}"
-        return f"{message}: committed {commit[:7]}, signed by {self.signer.fingerprint}.\nNext: git push"
+        return self.commit([ALLOWLIST_PATH, key_file], message, push_now=push_now)
 
 
 def _new_member_key(key_file: Path) -> tuple[bytes, KeyInfo]:
@@ -121,7 +98,7 @@ def add_member(
     (clone.work / key_path(handle)).parent.mkdir(parents=True, exist_ok=True)
     (clone.work / key_path(handle)).write_bytes(data)
     allowlist = Allowlist((*clone.allowlist.members, member))
-    return clone.commit(allowlist, [key_path(handle)], f"Add {role} {handle} ({name})", push_now=push_now)
+    return clone.commit_allowlist(allowlist, key_path(handle), f"Add {role} {handle} ({name})", push_now=push_now)
 
 
 def remove_member(repo_dir: Path, handle: str, *, signing_key: str | None = None, push_now: bool = False) -> str:
@@ -134,4 +111,6 @@ def remove_member(repo_dir: Path, handle: str, *, signing_key: str | None = None
     if not any(m.is_operator for m in remaining):
         raise OrgsiteError(f"'{handle}' is the last operator; add another operator before removing them")
     (clone.work / key_path(handle)).unlink(missing_ok=True)
-    return clone.commit(Allowlist(remaining), [key_path(handle)], f"Remove {member.role} {handle}", push_now=push_now)
+    return clone.commit_allowlist(
+        Allowlist(remaining), key_path(handle), f"Remove {member.role} {handle}", push_now=push_now
+    )
