@@ -217,24 +217,35 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
     return AuditReport(len(commits), refused, tuple(problems))
 
 
-def check_push(repo: CommunityRepo, updates: Sequence[RefUpdate], *, now: int) -> list[Problem]:
-    """Every reason to refuse this push (empty when it may go in). Nothing here writes to refs."""
-    intro = repo.config_get(INTRODUCTION_KEY)
+def check_push(
+    repo: CommunityRepo,
+    updates: Sequence[RefUpdate],
+    *,
+    now: int,
+    introduction: str | None = None,
+    server_has: Sequence[str] | None = None,
+) -> list[Problem]:
+    """Every reason to refuse this push (empty when it may go in). Nothing here writes to refs.
+
+    In the server's hook the introduction comes from git config and the server has what its refs
+    point at; `orgsite check` in a clone passes the clone's introduction and origin's tip instead.
+    """
+    intro = introduction or repo.config_get(INTRODUCTION_KEY)
     if not intro or not repo.is_commit(intro):
         return [Problem("push", f"this repository has no valid {INTRODUCTION_KEY}; create it with `orgsite init`")]
+    known = repo.ref_targets() if server_has is None else list(server_has)
     verifier = Verifier(repo, intro)
     try:
-        return _check_updates(repo, verifier, intro, updates, now)
+        return _check_updates(repo, verifier, intro, updates, known, now)
     finally:
         verifier.close()
 
 
 def _check_updates(
-    repo: CommunityRepo, verifier: Verifier, intro: str, updates: Sequence[RefUpdate], now: int
+    repo: CommunityRepo, verifier: Verifier, intro: str, updates: Sequence[RefUpdate], known: list[str], now: int
 ) -> list[Problem]:
     branch = verifier.community(intro).branch
     problems: list[Problem] = []
-    existing = repo.ref_targets()
     for update in updates:
         is_commit = update.new != ZERO_ID and repo.is_commit(update.new)
         ref_problems = policy.ref_update_problems(
@@ -250,7 +261,7 @@ def _check_updates(
         if ref_problems:
             continue
         limits = verifier.community(update.old if update.old != ZERO_ID else intro).limits
-        problems.extend(_check_new_commits(repo, verifier, update.new, existing, limits, now))
+        problems.extend(_check_new_commits(repo, verifier, update.new, known, limits, now))
     return problems
 
 
