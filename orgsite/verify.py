@@ -5,9 +5,10 @@ Two callers share it: the pre-receive hook (`check_push`) and the audit (`audit`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from orgsite import policy
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
@@ -22,6 +23,7 @@ from orgsite.verdicts import VerdictCache
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
 RULES_VERSION = "2"
 _NO_KEYS = "no-keys"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class Verifier:
         self.repo = repo
         self.introduction = introduction
         self._jobs = jobs
-        self._allowlists: dict[str, Allowlist | None] = {}
+        self._parsed_files: dict[str, Any] = {}  # blob id -> parsed allowlist or community.toml
         self._keyrings: dict[str, Keyring] = {}
         self._changes: dict[str, list[Change]] = {}
         self._cache = VerdictCache(repo.cache_dir / "verdicts.sqlite", f"{RULES_VERSION}:{introduction}")
@@ -61,11 +63,7 @@ class Verifier:
 
     def community(self, commit: str) -> Community:
         """The community settings as of `commit` (defaults when community.toml is missing or broken)."""
-        data = self.repo.read(commit, COMMUNITY_PATH)
-        try:
-            return parse_community(data.decode("utf-8")) if data else Community(name="community")
-        except (OrgsiteError, UnicodeDecodeError):
-            return Community(name="community")
+        return self._parsed(commit, COMMUNITY_PATH, parse_community) or Community(name="community")
 
     def changes(self, commit: str) -> list[Change]:
         """The commit's changed files (memoised: the push bound and the rules both need them)."""
@@ -75,15 +73,19 @@ class Verifier:
 
     def allowlist(self, commit: str) -> Allowlist | None:
         """The allowlist as of `commit`, or None when it is missing or malformed."""
-        blob = self.repo.blob_id(commit, ALLOWLIST_PATH)
+        return self._parsed(commit, ALLOWLIST_PATH, parse_allowlist)
+
+    def _parsed(self, commit: str, path: str, parse: Callable[[str], T]) -> T | None:
+        """A community file parsed once per version (blob), or None when missing or malformed."""
+        blob = self.repo.blob_id(commit, path)
         if blob is None:
             return None
-        if blob not in self._allowlists:
+        if blob not in self._parsed_files:
             try:
-                self._allowlists[blob] = parse_allowlist(self.repo.read_blob(blob).decode("utf-8"))
+                self._parsed_files[blob] = parse(self.repo.read_blob(blob).decode("utf-8"))
             except (OrgsiteError, UnicodeDecodeError):
-                self._allowlists[blob] = None
-        return self._allowlists[blob]
+                self._parsed_files[blob] = None
+        return self._parsed_files[blob]
 
     def _keyring_id(self, commit: str) -> str:
         return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS

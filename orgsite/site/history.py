@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from orgsite.allowlist import ALLOWLIST_PATH
@@ -158,14 +159,13 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
             for n, c in enumerate(order)
         ]
         community = verifier.community(tip)
-        allowlists = {c.id: verifier.allowlist(c.id) for c in commits}
+        members, events = _membership(commits, verifier.allowlist)
     finally:
         verifier.close()
     warnings: list[str] = []
     for commit in commits:
         if not commit.verdict.accepted:
             warnings.append(f"commit {commit.short} breaks the community's rules: {commit.verdict.problems[0]}")
-    members, events = _membership(commits, allowlists)
     revisions = _revisions(commits)
     published_files = {path for path, revs in revisions.items() if all(r.commit.verdict.accepted for r in revs)}
     posts = _posts(repo, tip, revisions, members, warnings)
@@ -187,15 +187,15 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
 
 
 def _membership(
-    commits: list[CommitInfo], allowlists: dict[str, Allowlist | None]
+    commits: list[CommitInfo], allowlist_at: Callable[[str], Allowlist | None]
 ) -> tuple[dict[str, MemberInfo], list[MembershipEvent]]:
     members: dict[str, MemberInfo] = {}
     events: list[MembershipEvent] = []
     for commit in commits:
         if not commit.verdict.accepted or not any(p.path == ALLOWLIST_PATH for p in commit.patches):
             continue
-        before = allowlists.get(commit.parents[0]) if commit.parents else None
-        for kind, member, detail in _member_changes(before, allowlists[commit.id]):
+        before = allowlist_at(commit.parents[0]) if commit.parents else None
+        for kind, member, detail in _member_changes(before, allowlist_at(commit.id)):
             events.append(MembershipEvent(commit, kind, member, detail))
             info = members.setdefault(member.handle, MemberInfo(member, current=True))
             info.member = member
