@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.people import run
@@ -211,25 +213,27 @@ def test_merge_signed_by_member_removed_in_one_parent_is_refused(community):
     ]
 
 
-def test_push_over_commit_bound_is_refused(community):
-    alice, bob = community.alice, community.bob
+def _operator_sets_limit(community, name: str, value: int) -> None:
+    """Alice changes one of community.toml's [limits] and pushes it; bob pulls it."""
+    alice = community.alice
     toml = alice.clone / "community.toml"
-    toml.write_text(toml.read_text().replace("max_push_commits = 1000", "max_push_commits = 3"))
-    alice.commit("tighten push bound")
+    toml.write_text(re.sub(rf"(?m)^{name} = \d+$", f"{name} = {value}", toml.read_text()))
+    alice.commit(f"set {name}")
     assert alice.push().ok
-    bob.pull()
+    community.bob.pull()
+
+
+def test_push_over_commit_bound_is_refused(community):
+    _operator_sets_limit(community, "max_push_commits", 3)
+    bob = community.bob
     for n in range(4):
         bob.post(f"p{n}", f"Post {n}")
     assert refused(community, bob) == ["orgsite: push: has more than 3 new commits (limits.max_push_commits)"]
 
 
 def test_push_over_byte_bound_is_refused(community):
-    alice, bob = community.alice, community.bob
-    toml = alice.clone / "community.toml"
-    toml.write_text(toml.read_text().replace("max_push_bytes = 104857600", "max_push_bytes = 1000"))
-    alice.commit("tighten push bytes")
-    assert alice.push().ok
-    bob.pull()
+    _operator_sets_limit(community, "max_push_bytes", 1000)
+    bob = community.bob
     bob.post("long", "Long", body="x" * 2000 + "\n")
     [line] = refused(community, bob)
     assert line.startswith("orgsite: push: adds ") and "over 1000 (limits.max_push_bytes)" in line

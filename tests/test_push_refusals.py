@@ -211,23 +211,24 @@ def test_commit_with_disagreeing_sha1_and_sha256_signatures_is_refused(community
     assert f"orgsite: {forged[:7]}: has gpgsig and gpgsig-sha256 signatures that disagree" in refused(community, bob)
 
 
+def _post_with_signature(person, signature: bytes) -> str:
+    """A signed post whose signature block is then swapped for `signature`; returns the forged commit."""
+    person.post("hello", "Hello")
+    raw = person.raw_head()
+    return person.forge(raw.replace(_signature_block(raw), signature))
+
+
 def test_signature_gpg_cannot_check_is_refused(community):
-    bob = community.bob
-    bob.post("hello", "Hello")
-    raw = bob.raw_head()
     garbage = b"-----BEGIN PGP SIGNATURE-----\n \n aGVsbG8gd29ybGQ=\n -----END PGP SIGNATURE-----"
-    forged = bob.forge(raw.replace(_signature_block(raw), garbage))
-    lines = refused(community, bob)
+    forged = _post_with_signature(community.bob, garbage)
+    lines = refused(community, community.bob)
     assert len(lines) == 1 and lines[0].startswith(f"orgsite: {forged[:7]}: signature is gpg cannot check")
 
 
 def test_ssh_signature_is_refused(community):
-    bob = community.bob
-    bob.post("hello", "Hello")
-    raw = bob.raw_head()
     ssh = b"-----BEGIN SSH SIGNATURE-----\n U1NIU0lH\n -----END SSH SIGNATURE-----"
-    forged = bob.forge(raw.replace(_signature_block(raw), ssh))
-    assert refused(community, bob) == [
+    forged = _post_with_signature(community.bob, ssh)
+    assert refused(community, community.bob) == [
         f"orgsite: {forged[:7]}: is not signed with OpenPGP (SSH and X.509 signatures are not accepted)"
     ]
 
