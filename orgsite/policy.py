@@ -68,10 +68,10 @@ def signature_problems(check: SignatureCheck) -> list[str]:
     return problems
 
 
-def key_expired_problem(verdict_commit: str, key_expires_at: int | None, now: int) -> Problem | None:
+def key_expired_problem(commit: str, key_expires_at: int | None, now: int) -> Problem | None:
     """At push time a key must still be valid: a commit signed by a now-expired key is refused."""
     if key_expires_at is not None and now >= key_expires_at:
-        return Problem(short(verdict_commit), "the signing key has expired; extend it or use a new key")
+        return Problem(short(commit), "the signing key has expired; extend it or use a new key")
     return None
 
 

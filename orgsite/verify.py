@@ -270,6 +270,8 @@ def _check_updates(
 def _check_new_commits(
     repo: CommunityRepo, verifier: Verifier, tip: str, existing: list[str], limits: Limits, now: int
 ) -> list[Problem]:
+    # Count before listing: a topologically sorted walk must read the whole history first, and a
+    # push over the bound is refused without that.
     count = repo.count_commits(tip, existing, stop_after=limits.max_push_commits)
     size_problems = policy.push_size_problems(count, 0, limits)
     if size_problems:
