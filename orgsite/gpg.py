@@ -105,33 +105,14 @@ def _key_infos(listing: Iterable[dict], *, secret: bool = False) -> list[KeyInfo
 
 
 class Keyring:
-    """A gpg home with a fixed set of public keys, used only to check signatures."""
+    """A gpg home with a fixed set of public keys (made by `cached_keyring` or `scratch_keyring`),
+    used only to check signatures."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self._gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
         facts = json.loads((home / _FACTS_FILE).read_text())
         self._signing_keys: dict[str, dict] = facts["signing_keys"]
-
-    @classmethod
-    def build(cls, home: Path, key_blocks: Iterable[bytes]) -> Keyring:
-        """Import `key_blocks` into the empty directory `home` and remember which key belongs to which primary."""
-        gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
-        for block in key_blocks:
-            # A block gpg cannot import simply contributes no key: its signers then verify as unknown.
-            gpg.import_keys(block)
-        signing_keys = {}
-        for key in gpg.list_keys():
-            primary = key["fingerprint"]
-            primary_expiry = _expiry(key.get("expires", ""))
-            signing_keys[primary] = {"primary": primary, "expires": primary_expiry}
-            for sub in key.get("subkey_info", {}).values():
-                signing_keys[sub["fingerprint"]] = {
-                    "primary": primary,
-                    "expires": _earliest(primary_expiry, _expiry(sub.get("expires", ""))),
-                }
-        (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
-        return cls(home)
 
     def keys(self) -> list[KeyInfo]:
         """The primary keys in this keyring."""
@@ -178,6 +159,25 @@ class Keyring:
         return SignatureCheck(SignatureStatus.UNCHECKABLE, detail=gpg_said, **facts)
 
 
+def _populate(home: Path, key_blocks: Iterable[bytes]) -> None:
+    """Import `key_blocks` into the empty gpg home `home` and record which key belongs to which primary."""
+    gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
+    for block in key_blocks:
+        # A block gpg cannot import simply contributes no key: its signers then verify as unknown.
+        gpg.import_keys(block)
+    signing_keys = {}
+    for key in gpg.list_keys():
+        primary = key["fingerprint"]
+        primary_expiry = _expiry(key.get("expires", ""))
+        signing_keys[primary] = {"primary": primary, "expires": primary_expiry}
+        for sub in key.get("subkey_info", {}).values():
+            signing_keys[sub["fingerprint"]] = {
+                "primary": primary,
+                "expires": _earliest(primary_expiry, _expiry(sub.get("expires", ""))),
+            }
+    (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
+
+
 def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]) -> Keyring:
     """The keyring for one set of repository keys, built once into `cache_dir/<key_set_id>` and reused.
 
@@ -189,7 +189,7 @@ def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]
     cache_dir.mkdir(parents=True, exist_ok=True)
     scratch = short_temp_home(cache_dir)
     try:
-        Keyring.build(scratch, key_blocks)
+        _populate(scratch, key_blocks)
         try:
             scratch.rename(final)
         except OSError:
@@ -206,7 +206,8 @@ def scratch_keyring(key_blocks: Iterable[bytes]) -> Iterator[Keyring]:
     """A keyring that lives only for the `with` block."""
     home = short_temp_home()
     try:
-        yield Keyring.build(home, key_blocks)
+        _populate(home, key_blocks)
+        yield Keyring(home)
     finally:
         stop_agents(home)
         shutil.rmtree(home, ignore_errors=True)
