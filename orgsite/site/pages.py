@@ -101,8 +101,13 @@ def tag_slugs(tags: Sequence[str]) -> dict[str, str]:
     return slugs
 
 
-def _chunks(items: Sequence, size: int) -> list[Sequence]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
+def _paginated(base: str, title: str, items: Sequence, size: int) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(page path, title, pager context) for each page of `items`: `base`index.md, then `base`page/N.md."""
+    chunks = [items[i : i + size] for i in range(0, len(items), size)] or [items]
+    for number, chunk in enumerate(chunks, start=1):
+        path = f"{base}index.md" if number == 1 else f"{base}page/{number}.md"
+        heading = title if number == 1 else f"{title} (page {number})"
+        yield path, heading, {"items": chunk, "number": number, "count": len(chunks), "base": base}
 
 
 class _Renderer:
@@ -138,17 +143,9 @@ class _Renderer:
         return Page(path, title, html, searchable, stamped, unindexed)
 
     def listing(self, base: str, title: str, posts: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
-        """A paginated list of posts: `base`index.md, then `base`page/N.md."""
-        chunks = _chunks(posts, POSTS_PER_PAGE)
-        for number, chunk in enumerate(chunks, start=1):
-            path = f"{base}index.md" if number == 1 else f"{base}page/{number}.md"
-            heading = title if number == 1 else f"{title} (page {number})"
-            yield self.page(
-                path,
-                heading,
-                "post_list.html",
-                {"posts": chunk, "number": number, "count": len(chunks), "base": base, "intro": intro, "feed": feed},
-            )
+        """A paginated list of posts under `base`."""
+        for path, heading, pager in _paginated(base, title, posts, POSTS_PER_PAGE):
+            yield self.page(path, heading, "post_list.html", {**pager, "intro": intro, "feed": feed})
 
 
 def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]:
@@ -177,18 +174,8 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
     slugs = r.env.globals["tag_slugs"]
     for tag, posts in tags:
         pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", posts))
-    commit_chunks = _chunks(history.commits, COMMITS_PER_PAGE)
-    for number, chunk in enumerate(commit_chunks, start=1):
-        path = "history/index.md" if number == 1 else f"history/page/{number}.md"
-        pages.append(
-            r.page(
-                path,
-                "History" if number == 1 else f"History (page {number})",
-                "history.html",
-                {"commits": chunk, "number": number, "count": len(commit_chunks)},
-                searchable=False,
-            )
-        )
+    for path, heading, pager in _paginated("history/", "History", history.commits, COMMITS_PER_PAGE):
+        pages.append(r.page(path, heading, "history.html", pager, searchable=False))
     for commit in history.commits:
         pages.append(
             r.page(
