@@ -243,6 +243,19 @@ def test_home_is_paginated(community, tmp_path):
     assert "Post number 02" in second and "Post number 00" in second and "page 2 of 2" in second
 
 
+def test_history_is_paginated_newest_first(community, tmp_path):
+    bob = community.bob
+    commits = [bob.post(f"h{n:02d}", f"History {n:02d}") for n in range(50)]
+    assert bob.push().ok
+    assert build(community.bare, tmp_path / "site").returncode == 0
+    first = page(tmp_path / "site", "history")
+    second = page(tmp_path / "site", "history/page/2")
+    assert f"commits/{commits[-1]}/" in first and f"commits/{commits[0]}/" in first
+    intro = run("git", "config", "orgsite.introduction", cwd=community.bare).stdout.decode().strip()
+    assert f"commits/{intro}/" in second and f"commits/{intro}/" not in first  # 53 commits, 50 a page
+    assert "page 2 of 2" in article_text(second) and "older →" in article_text(first)
+
+
 def test_build_from_a_clone_gives_the_same_posts(community, tmp_path):
     bob = community.bob
     bob.post("hello", "Hello")
