@@ -34,6 +34,14 @@ def config_value(repo_dir: Path, key: str) -> str | None:
     return result.stdout.strip() or None
 
 
+def merge_bases(git_dir: Path, first: str, second: str) -> list[str]:
+    """Every best common ancestor of two commits (several after criss-cross merges; none when unrelated)."""
+    result = git("merge-base", "--all", first, second, cwd=git_dir, check=False)
+    if result.returncode not in (0, 1):
+        raise RepoError(f"git merge-base failed in {git_dir}: {result.stderr.strip()}")
+    return result.stdout.split()
+
+
 def commit_tree_signed(
     git_dir: Path, tree: str, parents: list[str], message: str, *, key: str, name: str, email: str
 ) -> str:

@@ -84,6 +84,28 @@ class SignatureCheck:
 
 
 @dataclass(frozen=True)
+class Version:
+    """One version of a file in a tree: its blob, its mode and its size in bytes."""
+
+    blob: str
+    mode: int
+    size: int
+
+
+@dataclass(frozen=True)
+class MergePath:
+    """One path of a two-parent merge: its version at each merge base, in each parent, and in the result.
+
+    None stands for "absent". What the merge itself wrote is decided from these (policy.merge_changes).
+    """
+
+    path: str
+    bases: tuple[Version | None, ...]
+    sides: tuple[Version | None, Version | None]
+    result: Version | None
+
+
+@dataclass(frozen=True)
 class Change:
     """One path a commit adds, modifies or deletes (against every parent, for merges)."""
 

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
 from orgsite.errors import OrgsiteError
-from orgsite.model import Allowlist, Change, Limits, Member, Problem, SignatureCheck, SignatureStatus
+from orgsite.model import (
+    Allowlist,
+    Change,
+    Limits,
+    Member,
+    MergePath,
+    Problem,
+    SignatureCheck,
+    SignatureStatus,
+    Version,
+)
 
 # OpenPGP hash algorithm ids (RFC 4880 §9.4) that no longer resist collisions: MD5, SHA-1, RIPEMD-160.
 WEAK_DIGESTS = {1: "MD5", 2: "SHA-1", 3: "RIPEMD-160"}
@@ -34,6 +44,46 @@ class ParentView:
     signature: SignatureCheck
 
 
+_CONFLICT = object()  # no clean outcome: both sides changed a path differently since the merge base
+
+
+def _clean_outcome(base: Version | None, ours: Version | None, theirs: Version | None) -> object:
+    """What git's three-way merge gives for one path against one base, or _CONFLICT."""
+    if ours == theirs:
+        return ours
+    if ours == base:
+        return theirs
+    if theirs == base:
+        return ours
+    return _CONFLICT
+
+
+def merge_wrote(path: MergePath) -> bool:
+    """True when a merge's result at this path is the merger's own change, not git's clean outcome.
+
+    Clean means: the version of the side that changed the path since the merge base (unchanged where
+    neither did), against every merge base (criss-cross merges have several). Reverting one side's
+    change, resurrecting a deleted file or taking an older version is therefore the merger's own
+    change: this is what stops a merge with an old commit from rolling the community back.
+    """
+    bases = path.bases or (None,)  # no common history: everything is new on both sides
+    return any(_clean_outcome(base, *path.sides) != path.result for base in bases)
+
+
+def merge_changes(paths: Sequence[MergePath]) -> list[Change]:
+    """The changes a two-parent merge makes itself (judged by its signer's role), in path order."""
+    changes = []
+    for merge_path in sorted(paths, key=lambda p: p.path):
+        if not merge_wrote(merge_path):
+            continue
+        result = merge_path.result
+        if result is None:
+            changes.append(Change(merge_path.path, deleted=True))
+        else:
+            changes.append(Change(merge_path.path, False, result.mode, result.size, result.blob))
+    return changes
+
+
 @dataclass(frozen=True)
 class CommitFacts:
     """Everything the rules need to judge one commit."""
@@ -46,6 +96,7 @@ class CommitFacts:
     changes: tuple[Change, ...]
     limits: Limits
     read: Callable[[str], bytes | None]  # a file of the commit's own tree, or None
+    parent_count: int = 1
 
 
 def signature_problems(check: SignatureCheck) -> list[str]:
@@ -184,13 +235,18 @@ def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     problems: list[Problem] = []
     if facts.is_root and not facts.is_introduction:
         problems.append(Problem(where, "is a root commit other than the introduction; history must descend from it"))
+    if facts.parent_count > 2:
+        problems.append(
+            Problem(where, f"merges {facts.parent_count} parents; octopus merges are refused, merge one at a time")
+        )
     signer = None
     if facts.signature_problem:
         problems.append(Problem(where, facts.signature_problem))
     else:
         signer = _signer(facts, problems)
-    if signer is not None:
-        problems.extend(_role_problems(where, signer, facts.changes))
+    if signer is None:
+        return None, problems  # nobody answers for this commit: its content is never read
+    problems.extend(_role_problems(where, signer, facts.changes))
     for change in facts.changes:
         problems.extend(file_problems(where, change, facts.limits, facts.read))
     if facts.is_introduction and facts.read("members/allowlist.toml") is None:

@@ -11,7 +11,7 @@ import pygit2
 from pygit2.enums import ObjectType, SortMode
 
 from orgsite.errors import RepoError
-from orgsite.model import Change
+from orgsite.model import Version
 
 ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
@@ -204,44 +204,30 @@ class CommunityRepo:
         except (KeyError, pygit2.GitError):
             return 0
 
-    def changes(self, commit_id: str) -> list[Change]:
-        """The files the commit adds, modifies or deletes.
+    def _version(self, oid: pygit2.Oid, mode: int) -> Version:
+        return Version(str(oid), mode, self._blob_size(oid, mode))
 
-        For a merge, only the paths whose result differs from every parent: what the merge itself
-        wrote, as opposed to what it brought in from one side (each side's commits stand on their own).
-        """
-        commit = self._commit(commit_id)
-        if not commit.parents:
-            return [
-                Change(path, deleted=False, mode=mode, size=self._blob_size(oid, mode), blob=str(oid))
-                for path, oid, mode in _walk_tree(commit.tree, "")
-            ]
-        per_parent: list[dict[str, pygit2.DiffFile | None]] = []
-        for parent in commit.parents:
-            changed: dict[str, pygit2.DiffFile | None] = {}
-            for delta in parent.tree.diff_to_tree(commit.tree).deltas:
-                deleted = delta.status_char() == "D"
-                changed[delta.new_file.path if not deleted else delta.old_file.path] = (
-                    None if deleted else delta.new_file
-                )
-            per_parent.append(changed)
-        touched = set(per_parent[0]).intersection(*per_parent[1:])
-        result = []
-        for path in sorted(touched):
-            new = per_parent[0][path]
-            if new is None:
-                result.append(Change(path, deleted=True))
+    def version(self, commit_id: str, path: str) -> Version | None:
+        """The version of file `path` in the commit's tree (blob, mode, size), or None when absent."""
+        entry = self._entry(commit_id, path)
+        if entry is None or entry.type == ObjectType.TREE:
+            return None
+        return self._version(entry.id, entry.filemode)
+
+    def all_versions(self, commit_id: str) -> dict[str, Version]:
+        """Every file of the commit's tree with its version."""
+        return {path: self._version(oid, mode) for path, oid, mode in _walk_tree(self._commit(commit_id).tree, "")}
+
+    def diff_versions(self, old_commit: str, new_commit: str) -> dict[str, Version | None]:
+        """The files that differ between two commits, with their version in `new_commit` (None: deleted)."""
+        old, new = self._commit(old_commit), self._commit(new_commit)
+        changed: dict[str, Version | None] = {}
+        for delta in old.tree.diff_to_tree(new.tree).deltas:
+            if delta.status_char() == "D":
+                changed[delta.old_file.path] = None
             else:
-                result.append(
-                    Change(
-                        path,
-                        deleted=False,
-                        mode=new.mode,
-                        size=self._blob_size(new.id, new.mode),
-                        blob=str(new.id),
-                    )
-                )
-        return result
+                changed[delta.new_file.path] = self._version(delta.new_file.id, delta.new_file.mode)
+        return changed
 
     def _walker(self, tip: str, hide: Iterable[str], sort: SortMode) -> pygit2.Walker:
         walker = self._repo.walk(pygit2.Oid(hex=tip), sort)

@@ -15,13 +15,14 @@ from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.commitsig import split_signed_commit
 from orgsite.content import COMMUNITY_PATH, KEYS_DIR, parse_community
 from orgsite.errors import OrgsiteError, RepoError
+from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring
-from orgsite.model import Allowlist, Change, Community, Limits, Problem, SignatureCheck, Verdict
+from orgsite.model import Allowlist, Change, Community, Limits, MergePath, Problem, SignatureCheck, Verdict, Version
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
 from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
-RULES_VERSION = "2"
+RULES_VERSION = "3"
 _NO_KEYS = "no-keys"
 T = TypeVar("T")
 
@@ -66,10 +67,37 @@ class Verifier:
         return self._parsed(commit, COMMUNITY_PATH, parse_community) or Community(name="community")
 
     def changes(self, commit: str) -> list[Change]:
-        """The commit's changed files (memoised: the push bound and the rules both need them)."""
+        """What the commit itself changes, which its signer answers for (memoised: the bounds and the rules need it).
+
+        A merge answers for what is not git's clean three-way outcome (policy.merge_changes); each
+        commit it brings in is judged on its own. An octopus merge (refused anyway) answers for all.
+        """
         if commit not in self._changes:
-            self._changes[commit] = self.repo.changes(commit)
+            self._changes[commit] = self._own_changes(commit)
         return self._changes[commit]
+
+    def _own_changes(self, commit: str) -> list[Change]:
+        parents = self.repo.parents(commit)
+        if not parents:
+            versions: dict[str, Version | None] = dict(self.repo.all_versions(commit))
+            return _as_changes(versions)
+        diffs = [self.repo.diff_versions(parent, commit) for parent in parents]
+        if len(parents) == 1:
+            return _as_changes(diffs[0])
+        touched = sorted(set().union(*diffs))
+        if len(parents) > 2:
+            return _as_changes({path: self.repo.version(commit, path) for path in touched})
+        bases = merge_bases(self.repo.git_dir, parents[0], parents[1])
+        paths = [
+            MergePath(
+                path,
+                tuple(self.repo.version(base, path) for base in bases),
+                (self.repo.version(parents[0], path), self.repo.version(parents[1], path)),
+                self.repo.version(commit, path),
+            )
+            for path in touched
+        ]
+        return policy.merge_changes(paths)
 
     def allowlist(self, commit: str) -> Allowlist | None:
         """The allowlist as of `commit`, or None when it is missing or malformed."""
@@ -145,6 +173,7 @@ class Verifier:
             changes=tuple(self.changes(p.commit)),
             limits=limits,
             read=lambda path: self.repo.read(p.commit, path),
+            parent_count=len(p.parents),
         )
         signer, problems = policy.judge_commit(facts)
         check = views[0].signature if views else None
@@ -156,6 +185,13 @@ class Verifier:
             key_expires_at=check.key_expires_at if check else None,
             problems=tuple(problems),
         )
+
+
+def _as_changes(versions: dict[str, Version | None]) -> list[Change]:
+    return [
+        Change(path, deleted=True) if v is None else Change(path, False, v.mode, v.size, v.blob)
+        for path, v in sorted(versions.items())
+    ]
 
 
 def introduction_of(repo: CommunityRepo, branch_tip: str | None, given: str | None = None) -> str:

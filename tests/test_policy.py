@@ -183,3 +183,17 @@ def test_push_size_bounds():
         "has more than 2 new commits (limits.max_push_commits)",
         "adds 11 bytes, over 10 (limits.max_push_bytes)",
     ]
+
+
+def test_content_of_a_commit_nobody_authorized_is_never_read():
+    def explode(path):
+        raise AssertionError(f"read {path} of an unauthorized commit")
+
+    unknown = SignatureCheck(SignatureStatus.GOOD, primary_fingerprint="C" * 40, signed_at=NOW, hash_algorithm=8)
+    change = Change("posts/bob/x.md", False, 0o100644, 10)
+    unauthorized = policy.CommitFacts(**{**facts([change], unknown).__dict__, "read": explode})
+    member, problems = policy.judge_commit(unauthorized)
+    assert member is None
+    assert [p.message for p in problems] == [
+        f"signed by key {'C' * 40}, which is not on the allowlist of parent {'0' * 7}"
+    ]
