@@ -5,6 +5,7 @@ Pure: paths, bytes and text in; records, problems or errors out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import tomllib
@@ -15,6 +16,7 @@ import yaml
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.errors import ConfigError, ContentError
 from orgsite.model import Community, Limits
+from orgsite.textsafe import shown, terminal_safe
 from orgsite.tomltext import toml_value
 
 COMMUNITY_PATH = "community.toml"
@@ -27,7 +29,9 @@ _POST_PATH = re.compile(rf"posts/(?P<handle>{_HANDLE})/(?P<slug>[a-z0-9][a-z0-9_
 _ATTACHMENT_PATH = re.compile(
     rf"posts/(?P<handle>{_HANDLE})/[a-z0-9][a-z0-9_.-]{{0,99}}\.(?:{'|'.join(ATTACHMENT_SUFFIXES)})\Z"
 )
-_LIMIT_FIELDS = {f: int for f in ("max_file_bytes", "max_push_commits", "max_push_bytes")}
+_LIMIT_FIELDS = {
+    f: int for f in ("max_file_bytes", "max_push_commits", "max_push_bytes", "max_commit_files", "max_push_files")
+}
 _COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits"}
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -81,7 +85,7 @@ def parse_community(text: str) -> Community:
             raise ConfigError(f"{COMMUNITY_PATH}: '{key}' must be a string")
     branch = data.get("branch", "main")
     if not _BRANCH.match(branch):
-        raise ConfigError(f"{COMMUNITY_PATH}: branch {branch!r} is not a safe branch name")
+        raise ConfigError(f"{COMMUNITY_PATH}: branch {shown(branch)} is not a safe branch name")
     limits_table = data.get("limits", {})
     if not isinstance(limits_table, dict):
         raise ConfigError(f"{COMMUNITY_PATH}: [limits] must be a table")
@@ -112,6 +116,8 @@ def render_community(community: Community) -> str:
         f"max_file_bytes = {limits.max_file_bytes}\n"
         f"max_push_commits = {limits.max_push_commits}\n"
         f"max_push_bytes = {limits.max_push_bytes}\n"
+        f"max_commit_files = {limits.max_commit_files}\n"
+        f"max_push_files = {limits.max_push_files}\n"
     )
 
 
@@ -126,25 +132,85 @@ class PostMeta:
     body: str
 
 
+# Bounds on what a post's front matter and Markdown may hold: generous for people, cheap for the server.
+MAX_FRONT_MATTER_BYTES = 8 * 1024
+MAX_FRONT_MATTER_DEPTH = 4
+MAX_TITLE_CHARS = 300
+MAX_TAGS = 20
+MAX_TAG_CHARS = 60
+MAX_NESTING = 16  # list and quote levels in a post's Markdown
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
 def _front_matter(text: str) -> tuple[str, str]:
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].rstrip("\r\n") != "---":
         raise ContentError("a post must start with a '---' line opening its YAML front matter")
+    size = 0
     for i, line in enumerate(lines[1:], start=1):
         if line.rstrip("\r\n") in ("---", "..."):
             return "".join(lines[1:i]), "".join(lines[i + 1 :])
-    raise ContentError("the front matter is never closed by a '---' line")
+        size += len(line)
+        if size > MAX_FRONT_MATTER_BYTES:
+            break
+    else:
+        raise ContentError("the front matter is never closed by a '---' line")
+    raise ContentError(f"the front matter is over {MAX_FRONT_MATTER_BYTES} bytes; keep it to a title, tags and a date")
+
+
+def _check_yaml_shape(head: str) -> None:
+    """Refuse anchors and aliases (a member's post has no use for them: they are how a few hundred
+    bytes expand to gigabytes) and deep nesting, before anything is built from the YAML."""
+    depth = 0
+    try:
+        for event in yaml.parse(head, Loader=_SAFE_LOADER):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise ContentError("front matter may not use YAML anchors or aliases (& and *)")
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_FRONT_MATTER_DEPTH:
+                    raise ContentError(f"front matter nests deeper than {MAX_FRONT_MATTER_DEPTH} levels")
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as e:
+        raise ContentError(f"front matter is not valid YAML ({terminal_safe(str(e).splitlines()[0])[:120]})") from e
 
 
 def _date(value: object) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ContentError(f"date {value!r} is not a date like 2026-05-01 or 2026-05-01T12:00:00")
+    if value is None:
+        return None
+    when = value
+    if isinstance(value, str) and len(value) <= 40:
+        with contextlib.suppress(ValueError):
+            when = dt.datetime.fromisoformat(value)
+    if not isinstance(when, dt.date):
+        raise ContentError(f"date {shown(value)} is not a date like 2026-05-01 or 2026-05-01T12:00:00")
+    if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
+        raise ContentError(f"date {shown(value)} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return when
+
+
+_CONTAINER_MARK = re.compile(r"[ \t]*(?:>|[-*+](?=[ \t]|$)|\d{1,9}[.)](?=[ \t]|$))")
+_FENCE = re.compile(r"[ \t]{0,3}(```|~~~)")
+
+
+def nesting_depth(body: str) -> int:
+    """An upper estimate of how deeply the Markdown nests lists and quotes (code fences not counted)."""
+    deepest = 0
+    fenced = None
+    for line in body.splitlines():
+        fence = _FENCE.match(line)
+        if fence:
+            fenced = None if fenced == fence.group(1) else fenced or fence.group(1)
+            continue
+        if fenced:
+            continue
+        marks, position = 0, 0
+        while match := _CONTAINER_MARK.match(line, position):
+            marks, position = marks + 1, match.end()
+        indent = len(line) - len(line.lstrip(" \t"))
+        deepest = max(deepest, marks + indent // 4)
+    return deepest
 
 
 def parse_post(data: bytes) -> PostMeta:
@@ -154,23 +220,31 @@ def parse_post(data: bytes) -> PostMeta:
     except UnicodeDecodeError as e:
         raise ContentError(f"not valid UTF-8 (byte {e.start})") from e
     head, body = _front_matter(text)
+    _check_yaml_shape(head)
     try:
         meta = yaml.load(head, Loader=_SAFE_LOADER)  # noqa: S506 (a safe loader, C speed when available)
-    except yaml.YAMLError as e:
-        raise ContentError(f"front matter is not valid YAML ({str(e).splitlines()[0]})") from e
+    except (yaml.YAMLError, ValueError) as e:
+        raise ContentError(f"front matter is not valid YAML ({terminal_safe(str(e).splitlines()[0])[:120]})") from e
     if not isinstance(meta, dict):
         raise ContentError("front matter must be a YAML mapping with at least a 'title'")
     title = meta.get("title")
     if not isinstance(title, str) or not title.strip() or "\n" in title.strip():
         raise ContentError("front matter needs a one-line 'title'")
+    if len(title) > MAX_TITLE_CHARS:
+        raise ContentError(f"the title is {len(title)} characters long; at most {MAX_TITLE_CHARS}")
     tags = meta.get("tags", [])
     if tags is None:
         tags = []
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() and "\n" not in t for t in tags):
         raise ContentError("'tags' must be a list of one-line strings")
+    if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_CHARS for t in tags):
+        raise ContentError(f"at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each")
     reply_to = meta.get("reply_to")
     if reply_to is not None and (not isinstance(reply_to, str) or not is_post_path(reply_to)):
-        raise ContentError(f"reply_to {reply_to!r} must be the path of a post, like posts/bob/hello.md")
+        raise ContentError(f"reply_to {shown(reply_to)} must be the path of a post, like posts/bob/hello.md")
+    depth = nesting_depth(body)
+    if depth > MAX_NESTING:
+        raise ContentError(f"the text nests lists or quotes {depth} levels deep; at most {MAX_NESTING}")
     return PostMeta(
         title=title.strip(),
         date=_date(meta.get("date")),

@@ -45,6 +45,8 @@ class Limits:
     max_file_bytes: int = 1024 * 1024
     max_push_commits: int = 1000
     max_push_bytes: int = 100 * 1024 * 1024
+    max_commit_files: int = 1000
+    max_push_files: int = 10_000
 
 
 @dataclass(frozen=True)

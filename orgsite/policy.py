@@ -97,6 +97,7 @@ class CommitFacts:
     limits: Limits
     read: Callable[[str], bytes | None]  # a file of the commit's own tree, or None
     parent_count: int = 1
+    tree_problems: tuple[tuple[str, str], ...] = ()  # (folder, what git fsck would say) of its new trees
 
 
 def signature_problems(check: SignatureCheck) -> list[str]:
@@ -235,6 +236,8 @@ def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     problems: list[Problem] = []
     if facts.is_root and not facts.is_introduction:
         problems.append(Problem(where, "is a root commit other than the introduction; history must descend from it"))
+    for folder, problem in facts.tree_problems:
+        problems.append(Problem(where, f"tree {folder or '(top folder)'} {problem}; git fsck refuses such trees"))
     if facts.parent_count > 2:
         problems.append(
             Problem(where, f"merges {facts.parent_count} parents; octopus merges are refused, merge one at a time")
@@ -277,8 +280,21 @@ def ref_update_problems(
     return []
 
 
-def push_size_problems(commit_count: int, byte_count: int, limits: Limits) -> list[Problem]:
-    """Why a push is too large to examine (empty when within the community's bounds)."""
+def commit_size_problem(commit: str, file_count: int, limits: Limits) -> Problem | None:
+    """Why one commit changes too many files to examine (None when within the bound)."""
+    if file_count > limits.max_commit_files:
+        return Problem(
+            short(commit), f"changes {file_count} files, over {limits.max_commit_files} (limits.max_commit_files)"
+        )
+    return None
+
+
+def push_size_problems(commit_count: int, byte_count: int, limits: Limits, file_count: int = 0) -> list[Problem]:
+    """Why a push is too large to examine (empty when within the community's bounds).
+
+    Bytes and files are counted per path and per commit: one large file written under many names,
+    or in many commits, counts every time, since every copy costs the build.
+    """
     problems = []
     if commit_count > limits.max_push_commits:
         problems.append(
@@ -287,5 +303,9 @@ def push_size_problems(commit_count: int, byte_count: int, limits: Limits) -> li
     if byte_count > limits.max_push_bytes:
         problems.append(
             Problem("push", f"adds {byte_count} bytes, over {limits.max_push_bytes} (limits.max_push_bytes)")
+        )
+    if file_count > limits.max_push_files:
+        problems.append(
+            Problem("push", f"writes {file_count} files, over {limits.max_push_files} (limits.max_push_files)")
         )
     return problems

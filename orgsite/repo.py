@@ -15,6 +15,7 @@ from orgsite.model import Version
 
 ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
+FSCK_KEY = "receive.fsckObjects"  # git checks every pushed object (duplicate tree entries and worse)
 SITE_KEY = "orgsite.site"  # the folder the post-receive hook rebuilds, when the site is enabled
 _GITLINK = 0o160000
 
@@ -228,6 +229,28 @@ class CommunityRepo:
             else:
                 changed[delta.new_file.path] = self._version(delta.new_file.id, delta.new_file.mode)
         return changed
+
+    def new_trees(self, commit_id: str) -> Iterator[tuple[str, bytes]]:
+        """(folder path, raw object) of each tree in the commit that no parent has at the same place."""
+        commit = self._commit(commit_id)
+        yield from self._new_trees(commit.tree, [p.tree for p in commit.parents], "")
+
+    def _new_trees(self, tree: pygit2.Tree, olds: list[pygit2.Tree], prefix: str) -> Iterator[tuple[str, bytes]]:
+        if any(old.id == tree.id for old in olds):
+            return
+        yield prefix.rstrip("/"), self._repo.odb.read(tree.id)[1]
+        for entry in tree:
+            if entry.type != ObjectType.TREE:
+                continue
+            below = []
+            for old in olds:
+                try:
+                    match = old[entry.name]
+                except KeyError:
+                    continue
+                if match.type == ObjectType.TREE:
+                    below.append(match)
+            yield from self._new_trees(entry, below, f"{prefix}{entry.name}/")
 
     def _walker(self, tip: str, hide: Iterable[str], sort: SortMode) -> pygit2.Walker:
         walker = self._repo.walk(pygit2.Oid(hex=tip), sort)

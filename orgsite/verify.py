@@ -18,6 +18,7 @@ from orgsite.errors import OrgsiteError, RepoError
 from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring
 from orgsite.model import Allowlist, Change, Community, Limits, MergePath, Problem, SignatureCheck, Verdict, Version
+from orgsite.rawtree import tree_problems
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
 from orgsite.verdicts import VerdictCache
 
@@ -174,6 +175,9 @@ class Verifier:
             limits=limits,
             read=lambda path: self.repo.read(p.commit, path),
             parent_count=len(p.parents),
+            tree_problems=tuple(
+                (folder, problem) for folder, raw in self.repo.new_trees(p.commit) for problem in tree_problems(raw)
+            ),
         )
         signer, problems = policy.judge_commit(facts)
         check = views[0].signature if views else None
@@ -313,8 +317,15 @@ def _check_new_commits(
     if size_problems:
         return size_problems
     commits = repo.walk(tip, existing)
-    new_blobs = {c.blob: c.size for commit in commits for c in verifier.changes(commit) if c.blob}
-    size_problems = policy.push_size_problems(count, sum(new_blobs.values()), limits)
+    byte_count = file_count = 0
+    for commit in commits:
+        written = [c for c in verifier.changes(commit) if not c.deleted]
+        too_many = policy.commit_size_problem(commit, len(written), limits)
+        if too_many:
+            return [too_many]
+        byte_count += sum(c.size for c in written)
+        file_count += len(written)
+    size_problems = policy.push_size_problems(count, byte_count, limits, file_count)
     if size_problems:
         return size_problems
     verdicts = verifier.verdicts(commits)

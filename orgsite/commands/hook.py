@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterable
 
 from orgsite.errors import OrgsiteError
-from orgsite.repo import SITE_KEY, CommunityRepo
+from orgsite.repo import FSCK_KEY, SITE_KEY, CommunityRepo
 from orgsite.verify import RefUpdate, check_push
 
 
@@ -27,6 +27,10 @@ def parse_updates(lines: Iterable[str]) -> list[RefUpdate]:
 def pre_receive(lines: Iterable[str]) -> list[str]:
     """The refusal lines for this push (empty when it is accepted)."""
     repo = CommunityRepo(os.environ.get("GIT_DIR", "."), include_quarantine=True)
+    if repo.config_get(FSCK_KEY) is None:
+        # Communities made before orgsite set it get git's object checks from their next push on;
+        # this push's trees are checked by the rules all the same.
+        repo.config_set(FSCK_KEY, "true")
     problems = check_push(repo, parse_updates(lines), now=int(time.time()))
     return [f"orgsite: {p}" for p in problems]
 

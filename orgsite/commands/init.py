@@ -13,7 +13,7 @@ from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_tree_signed
 from orgsite.gpg import UserKeys
 from orgsite.model import Allowlist, Community, Member
-from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
+from orgsite.repo import FSCK_KEY, INTRODUCTION_KEY, CommunityRepo
 from orgsite.resources import HOOKS_DIR, require_resources
 from orgsite.verify import Verifier
 
@@ -66,6 +66,7 @@ def init_community(
         _check_introduction(repo, intro)
         repo.set_ref(f"refs/heads/{branch}", intro)
         repo.config_set(INTRODUCTION_KEY, intro)
+        repo.config_set(FSCK_KEY, "true")
         install_hooks(repo.git_dir, ("pre-receive",))
         if target.exists():
             target.rmdir()
