@@ -33,11 +33,12 @@ class CommitMeta:
 
 @dataclass(frozen=True)
 class FilePatch:
-    """One file's change in a commit: path, git's status letter (A, M, D…) and the unified diff."""
+    """One file's change in a commit: path, git's status letter (A, M, D…), the unified diff, the new blob."""
 
     path: str
     status: str
     text: str
+    blob: str | None = None  # None when the change deletes the file
 
 
 class CommunityRepo:
@@ -292,8 +293,10 @@ class CommunityRepo:
         result = []
         for patch in diff:
             delta = patch.delta
-            path = delta.new_file.path if delta.status_char() != "D" else delta.old_file.path
-            result.append(FilePatch(path, delta.status_char(), patch.text or ""))
+            deleted = delta.status_char() == "D"
+            path = delta.old_file.path if deleted else delta.new_file.path
+            blob = None if deleted else str(delta.new_file.id)
+            result.append(FilePatch(path, delta.status_char(), patch.text or "", blob))
         return sorted(result, key=lambda p: p.path)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:

@@ -18,6 +18,7 @@ from orgsite.errors import OrgsiteError, RepoError
 from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring
 from orgsite.model import Allowlist, Change, Community, Limits, MergePath, Problem, SignatureCheck, Verdict, Version
+from orgsite.provenance import CommitWrites, Lineage, lineages, unpublished_reason
 from orgsite.rawtree import tree_problems
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
 from orgsite.verdicts import VerdictCache
@@ -116,6 +117,30 @@ class Verifier:
                 self._parsed_files[blob] = None
         return self._parsed_files[blob]
 
+    def commit_writes(self, commit: str, first_parent_diff: dict[str, str | None] | None = None) -> CommitWrites:
+        """What `commit` did to files under posts/, for the provenance walk.
+
+        `first_parent_diff` (path -> new blob, or None when deleted) saves a diff when the caller has one.
+        """
+        parents = tuple(self.repo.parents(commit))
+        if first_parent_diff is None or not parents:
+            first_parent_diff = (
+                {path: _blob(v) for path, v in self.repo.diff_versions(parents[0], commit).items()} if parents else {}
+            )
+        if len(parents) == 1:
+            written = {path: blob for path, blob in first_parent_diff.items() if _is_post_file(path)}
+            return CommitWrites(commit, parents, written, {})
+        written = {c.path: c.blob for c in self.changes(commit) if _is_post_file(c.path)}
+        taken = {path: blob for path, blob in first_parent_diff.items() if _is_post_file(path) and path not in written}
+        return CommitWrites(commit, parents, written, taken)
+
+    def lineages(
+        self, commits: Sequence[str], first_parent_diffs: dict[str, dict[str, str | None]] | None = None
+    ) -> dict[str, Lineage]:
+        """The provenance of every file under posts/ at the last of `commits` (the branch, parents first)."""
+        diffs = first_parent_diffs or {}
+        return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
+
     def _keyring_id(self, commit: str) -> str:
         return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS
 
@@ -191,6 +216,14 @@ class Verifier:
         )
 
 
+def _is_post_file(path: str) -> bool:
+    return path.startswith("posts/")
+
+
+def _blob(version: Version | None) -> str | None:
+    return version.blob if version else None
+
+
 def _as_changes(versions: dict[str, Version | None]) -> list[Change]:
     return [
         Change(path, deleted=True) if v is None else Change(path, False, v.mode, v.size, v.blob)
@@ -233,6 +266,7 @@ class AuditReport:
     checked: int
     refused: tuple[Verdict, ...]
     problems: tuple[Problem, ...]
+    unpublished: tuple[str, ...] = ()  # "<path>: <why>" for each post the site leaves out
 
     @property
     def ok(self) -> bool:
@@ -250,13 +284,19 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
     verifier = Verifier(repo, intro, jobs=jobs)
     try:
         verdicts = verifier.verdicts(commits)
+        files = verifier.lineages(commits) if any(not v.accepted for v in verdicts.values()) else {}
     finally:
         verifier.close()
     refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
     problems = [p for v in refused for p in v.problems]
     if intro not in verdicts:
         problems.insert(0, Problem(branch, f"the introduction {policy.short(intro)} is not in this branch's history"))
-    return AuditReport(len(commits), refused, tuple(problems))
+    unpublished = []
+    for path, lineage in sorted(files.items()):
+        reason = unpublished_reason(lineage, lambda c: verdicts[c].accepted)
+        if reason:
+            unpublished.append(f"{path}: left off the site: {reason}")
+    return AuditReport(len(commits), refused, tuple(problems), tuple(unpublished))
 
 
 def check_push(

@@ -16,4 +16,5 @@ def verify_repository(path: Path, *, branch: str | None = None, introduction: st
 
 def report_lines(report: AuditReport) -> list[str]:
     """What `orgsite verify` prints: one line per problem, then the summary."""
-    return [*map(str, report.problems), f"{report.checked} commits checked, {len(report.refused)} refused"]
+    summary = f"{report.checked} commits checked, {len(report.refused)} refused"
+    return [*map(str, report.problems), *report.unpublished, summary]

@@ -12,6 +12,7 @@ from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import PostMeta, classify_path, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.model import Allowlist, Community, Member, Verdict
+from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
 from orgsite.verify import Verifier, introduction_of
 
@@ -45,10 +46,10 @@ class CommitInfo:
 
 @dataclass(frozen=True)
 class Revision:
-    """One commit's change to one file."""
+    """One commit's change to one file (no patch when a merge kept one side's version over the other's)."""
 
     commit: CommitInfo
-    patch: FilePatch
+    patch: FilePatch | None
 
 
 @dataclass
@@ -158,6 +159,8 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
             CommitInfo(c, n, tuple(repo.parents(c)), repo.commit_meta(c), verdicts[c], tuple(repo.patches(c)))
             for n, c in enumerate(order)
         ]
+        first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
+        files = verifier.lineages(order, first_parent_diffs)
         community = verifier.community(tip)
         members, events = _membership(commits, verifier.allowlist)
     finally:
@@ -166,9 +169,15 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     for commit in commits:
         if not commit.verdict.accepted:
             warnings.append(f"commit {commit.short} breaks the community's rules: {commit.verdict.problems[0]}")
-    revisions = _revisions(commits)
-    published_files = {path for path, revs in revisions.items() if all(r.commit.verdict.accepted for r in revs)}
-    posts = _posts(repo, tip, revisions, members, warnings)
+    revisions = _revisions(commits, files)
+    published_files = set()
+    for path, lineage in files.items():
+        reason = unpublished_reason(lineage, lambda c: verdicts[c].accepted)
+        if reason is None:
+            published_files.add(path)
+        elif path.endswith(".md"):
+            warnings.append(f"{path}: not published: {reason}")
+    posts = _posts(repo, tip, {p: revisions[p] for p in published_files}, members, warnings)
     for info in members.values():
         info.posts = [p for p in posts if p.author.handle == info.member.handle]
     tags: dict[str, list[PostInfo]] = defaultdict(list)
@@ -207,16 +216,19 @@ def _membership(
     return members, events
 
 
-def _revisions(commits: list[CommitInfo]) -> dict[str, list[Revision]]:
-    """Per file under posts/, the commits that changed it since it was last created, oldest first."""
-    revisions: dict[str, list[Revision]] = defaultdict(list)
-    for commit in commits:
-        for patch in commit.patches:
-            if patch.path.startswith("posts/"):
-                if patch.status == "A":
-                    revisions[patch.path] = []  # a re-created file starts a new life
-                revisions[patch.path].append(Revision(commit, patch))
-    return revisions
+def _revisions(commits: list[CommitInfo], files: dict[str, Lineage]) -> dict[str, list[Revision]]:
+    """Per file under posts/, the commits that wrote its versions since it was last created, oldest first."""
+    by_id = {commit.id: commit for commit in commits}
+    patches: dict[str, dict[str, FilePatch]] = {}
+
+    def patch(commit: CommitInfo, path: str) -> FilePatch | None:
+        if commit.id not in patches:
+            patches[commit.id] = {p.path: p for p in commit.patches}
+        return patches[commit.id].get(path)
+
+    return {
+        path: [Revision(by_id[w], patch(by_id[w], path)) for w in lineage.writers] for path, lineage in files.items()
+    }
 
 
 def _posts(
@@ -230,10 +242,6 @@ def _posts(
     for path, revs in revisions.items():
         data = repo.read(tip, path) if path.endswith(".md") else None
         if data is None:
-            continue
-        refused = next((r.commit for r in revs if not r.commit.verdict.accepted), None)
-        if refused is not None:
-            warnings.append(f"{path}: not published, commit {refused.short} that changed it breaks the rules")
             continue
         try:
             meta = parse_post(data)
