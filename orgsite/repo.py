@@ -39,6 +39,7 @@ class FilePatch:
     status: str
     text: str
     blob: str | None = None  # None when the change deletes the file
+    too_large: int = 0  # the file's size in bytes when it was too large to diff (text is then empty)
 
 
 class CommunityRepo:
@@ -283,20 +284,26 @@ class CommunityRepo:
             message=commit.message,
         )
 
-    def patches(self, commit_id: str) -> list[FilePatch]:
-        """Each file's diff against the first parent (against nothing for a root commit), in path order."""
+    def patches(self, commit_id: str, *, max_file_bytes: int) -> list[FilePatch]:
+        """Each file's diff against the first parent (against nothing for a root commit), in path order.
+
+        A file larger than `max_file_bytes` (either version) is not diffed: its patch has only its size.
+        """
         commit = self._commit(commit_id)
         if commit.parents:
             diff = commit.parents[0].tree.diff_to_tree(commit.tree)
         else:
             diff = commit.tree.diff_to_tree(swap=True)
         result = []
-        for patch in diff:
-            delta = patch.delta
+        for index, delta in enumerate(diff.deltas):
             deleted = delta.status_char() == "D"
             path = delta.old_file.path if deleted else delta.new_file.path
             blob = None if deleted else str(delta.new_file.id)
-            result.append(FilePatch(path, delta.status_char(), patch.text or "", blob))
+            size = max(self._blob_size(f.id, f.mode) for f in (delta.old_file, delta.new_file))
+            if size > max_file_bytes:
+                result.append(FilePatch(path, delta.status_char(), "", blob, too_large=size))
+            else:
+                result.append(FilePatch(path, delta.status_char(), diff[index].text or "", blob))
         return sorted(result, key=lambda p: p.path)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:

@@ -17,8 +17,10 @@ from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG, require_resources
 from orgsite.site.history import read_history
 from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
+from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.verify import community_branch
 
+MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -49,7 +51,7 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, co
     from mkdocs import exceptions
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
-    from mkdocs.plugins import BasePlugin, event_priority
+    from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 
     class GeneratedPages(BasePlugin):
         """Hands MkDocs each generated page's HTML in place of its (empty) Markdown."""
@@ -57,12 +59,25 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, co
         def on_page_content(self, html: str, *, page, config, files) -> str:
             return generated.html.get(page.file.src_uri, html)
 
+        full_content: dict[str, str] = {}
+
+        @event_priority(100)  # before the search plugin indexes the page
+        def _on_page_context_before_search(self, context, *, page, config, nav):
+            # What one page adds to the search index is bounded: a long post is indexed by its start.
+            if len(page.content) > MAX_INDEXED_CHARS:
+                self.full_content[page.file.src_uri] = page.content
+                page.content = plain_excerpt(page.content, MAX_INDEXED_CHARS)
+            return context
+
         @event_priority(-100)  # after the search plugin has indexed the page
-        def on_page_context(self, context, *, page, config, nav):
+        def _on_page_context_after_search(self, context, *, page, config, nav):
+            page.content = self.full_content.pop(page.file.src_uri, page.content)
             unindexed = generated.unindexed.get(page.file.src_uri)
             if unindexed:
                 page.content += unindexed
             return context
+
+        on_page_context = CombinedEvent(_on_page_context_before_search, _on_page_context_after_search)
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()

@@ -7,9 +7,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from orgsite.site.history import PostInfo
+from orgsite.site.safe_markdown import plain_excerpt
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_LENGTH = 50
+MAX_ENTRY_CHARS = 16 * 1024
+SUMMARY_CHARS = 1000
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -46,5 +49,9 @@ def atom_feed(
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{root}{post.url}")
         for tag in post.meta.tags:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
-        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = bodies[post.path]
+        body = bodies[post.path]
+        if len(body) > MAX_ENTRY_CHARS:  # a feed entry carries a summary of a long post, the page has it all
+            ET.SubElement(entry, f"{{{ATOM}}}summary", type="html").text = plain_excerpt(body, SUMMARY_CHARS)
+        else:
+            ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = body
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

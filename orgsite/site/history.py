@@ -3,6 +3,7 @@ threads, members with their joins and departures. Everything the pages show come
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,6 +16,23 @@ from orgsite.model import Allowlist, Community, Member, Verdict
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
 from orgsite.verify import Verifier, introduction_of
+
+MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
+MAX_MESSAGE_CHARS = 16 * 1024
+MAX_NAME_CHARS = 200
+
+
+def _bounded(meta: CommitMeta) -> CommitMeta:
+    """Commit metadata cut to what a page shows (the hook bounds commits; a bypassed history may not be)."""
+    message = meta.message
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + f"\n… ({len(meta.message) - MAX_MESSAGE_CHARS} more characters)"
+    return dataclasses.replace(
+        meta,
+        author_name=meta.author_name[:MAX_NAME_CHARS],
+        author_email=meta.author_email[:MAX_NAME_CHARS],
+        message=message,
+    )
 
 
 @dataclass(frozen=True)
@@ -41,7 +59,8 @@ class CommitInfo:
     @property
     def subject(self) -> str:
         """The first line of the commit message."""
-        return self.meta.message.strip().splitlines()[0] if self.meta.message.strip() else "(no message)"
+        subject = self.meta.message.strip().splitlines()[0][:MAX_NAME_CHARS] if self.meta.message.strip() else ""
+        return subject or "(no message)"
 
 
 @dataclass(frozen=True)
@@ -128,6 +147,16 @@ class CommunityHistory:
     attachments: dict[str, bytes]
     warnings: list[str]
 
+    def leave_out(self, paths: set[str]) -> None:
+        """Remove these posts from every listing, thread, member and tag (their replies stay, unthreaded)."""
+        self.posts = [p for p in self.posts if p.path not in paths]
+        for post in self.posts:
+            post.replies = [r for r in post.replies if r.path not in paths]
+        for info in self.members.values():
+            info.posts = [p for p in info.posts if p.path not in paths]
+        kept = {tag: [p for p in posts if p.path not in paths] for tag, posts in self.tags.items()}
+        self.tags = {tag: posts for tag, posts in kept.items() if posts}
+
 
 def _member_changes(before: Allowlist | None, after: Allowlist | None) -> list[tuple[str, Member, str]]:
     old = {m.handle: m for m in (before.members if before else ())}
@@ -156,7 +185,14 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     try:
         verdicts = verifier.verdicts(order)
         commits = [
-            CommitInfo(c, n, tuple(repo.parents(c)), repo.commit_meta(c), verdicts[c], tuple(repo.patches(c)))
+            CommitInfo(
+                c,
+                n,
+                tuple(repo.parents(c)),
+                _bounded(repo.commit_meta(c)),
+                verdicts[c],
+                tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES)),
+            )
             for n, c in enumerate(order)
         ]
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}

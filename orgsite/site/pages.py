@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
+from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
 from orgsite.site.history import CommunityHistory
@@ -24,6 +25,7 @@ from orgsite.site.safe_markdown import render_post_body
 POSTS_PER_PAGE = 20
 COMMITS_PER_PAGE = 50
 MAX_DIFF_LINES = 2000
+MAX_DIFF_BYTES = 64 * 1024
 NAV = [
     {"Home": "index.md"},
     {"Members": "members/index.md"},
@@ -79,12 +81,19 @@ def _diff_class(line: str) -> str:
     return {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
 
 
-def diff_html(text: str) -> markupsafe.Markup:
-    """A unified diff as an escaped, line-classed <pre> block, cut at MAX_DIFF_LINES lines."""
+def diff_html(patch: FilePatch) -> markupsafe.Markup:
+    """A file's diff as an escaped, line-classed <pre> block, cut at MAX_DIFF_LINES lines or MAX_DIFF_BYTES."""
+    if patch.too_large:
+        return markupsafe.Markup(
+            f'<p class="orgsite-meta">Too large to show here: {patch.too_large // 1024} KB '
+            "(<code>git show</code> shows it).</p>"
+        )
+    text = patch.text[:MAX_DIFF_BYTES]
     lines = text.splitlines()
     shown = [f'<span class="{_diff_class(line)}">{html.escape(line)}</span>' for line in lines[:MAX_DIFF_LINES]]
-    if len(lines) > MAX_DIFF_LINES:
-        shown.append(f'<span class="hunk">… {len(lines) - MAX_DIFF_LINES} more lines (see `git show`)</span>')
+    if len(lines) > MAX_DIFF_LINES or len(patch.text) > MAX_DIFF_BYTES:
+        rest = len(patch.text) - len("\n".join(lines[:MAX_DIFF_LINES]))
+        shown.append(f'<span class="hunk">… {rest // 1024 + 1} KB more (<code>git show</code> shows it)</span>')
     return markupsafe.Markup('<pre class="orgsite-diff">' + "\n".join(shown) + "\n</pre>")
 
 
@@ -110,6 +119,22 @@ def _paginated(base: str, title: str, items: Sequence, size: int) -> Iterator[tu
         yield path, heading, {"items": chunk, "number": number, "count": len(chunks), "base": base}
 
 
+def render_bodies(history: CommunityHistory) -> dict[str, str]:
+    """Each post's body as safe HTML. A post whose body cannot be rendered, for whatever reason, is
+    left out of the site with a warning (one post never takes the others down)."""
+    bodies: dict[str, str] = {}
+    failed: set[str] = set()
+    for post in history.posts:
+        try:
+            bodies[post.path] = render_post_body(post.meta.body, post_path=post.path)
+        except Exception as e:  # noqa: BLE001 (RecursionError, MemoryError, a parser bug: all leave one post out)
+            failed.add(post.path)
+            history.warnings.append(f"{post.path}: not published: its text could not be rendered ({type(e).__name__})")
+    if failed:
+        history.leave_out(failed)
+    return bodies
+
+
 class _Renderer:
     def __init__(self, history: CommunityHistory) -> None:
         self.history = history
@@ -121,7 +146,7 @@ class _Renderer:
             lstrip_blocks=True,
         )
         self.env.globals.update(diff=diff_html, tag_slugs=tag_slugs(list(history.tags)))
-        self.bodies = {post.path: render_post_body(post.meta.body, post_path=post.path) for post in history.posts}
+        self.bodies = render_bodies(history)
         self.env.globals["bodies"] = self.bodies
 
     def page(

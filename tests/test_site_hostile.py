@@ -1,0 +1,62 @@
+"""What one hostile post may do to the site: nothing beyond its own page. Builds of real communities
+whose hook was bypassed (or whose posts are merely large) still finish, with the rest of the site."""
+
+from __future__ import annotations
+
+import json
+
+import feedparser
+
+from orgsite.site.history import PostInfo
+from orgsite.site.pages import render_bodies
+from tests.html_scan import article_text, page
+from tests.test_site import _bypass_hook, build
+
+
+def test_posts_that_would_stall_or_crash_a_build_are_left_out_and_the_rest_is_built(community, tmp_path):
+    bob = community.bob
+    bob.post("fine", "A fine post")
+    deep = bob.post("deep", "Deep", body="".join("  " * level + "- x\n" for level in range(300)))
+    ancient = bob.post("ancient", "Ancient", date="0001-01-01T00:00:00+14:00")
+    bob.post("links", "Links", body="[a](" * 10_000 + "\n")
+    _bypass_hook(community, bob)
+    site = tmp_path / "site"
+    built = build(community.bare, site)
+    assert built.returncode == 0, built.stderr
+    for path, commit in (("deep", deep), ("ancient", ancient)):
+        assert f"warning: posts/bob/{path}.md: not published: commit {commit[:7]}, which wrote" in built.stderr
+    assert f"{deep[:7]} posts/bob/deep.md: the text nests lists or quotes 150 levels deep" in built.stderr
+    assert (site / "posts/bob/fine/index.html").exists() and (site / "posts/bob/links/index.html").exists()
+    assert feedparser.parse((site / "feed.xml").read_bytes()).entries
+
+
+def test_one_large_post_costs_its_page_not_the_index_the_feeds_or_the_history(community, tmp_path):
+    bob = community.bob
+    words = " ".join(f"word{n}" for n in range(60_000)) + "\n"  # about 500 KB of text
+    bob.post("long", "A very long post", body=words)
+    assert bob.push().ok
+    site = tmp_path / "site"
+    built = build(community.bare, site)
+    assert built.returncode == 0, built.stderr
+    assert "word59999" in article_text(page(site, "posts/bob/long"))  # the page has it all
+    index = json.loads((site / "search/search_index.json").read_text())
+    long_entries = [d for d in index["docs"] if d["location"].startswith("posts/bob/long/")]
+    assert long_entries and sum(len(d["text"]) for d in long_entries) < 25_000
+    [entry] = [e for e in feedparser.parse((site / "feed.xml").read_bytes()).entries if e.title == "A very long post"]
+    assert len(entry.summary) < 1200 and "content" not in entry
+    commit = bob.head()
+    assert "Too large to show here: " in article_text(page(site, f"commits/{commit}"))
+    assert (site / f"commits/{commit}/index.html").stat().st_size < 100_000
+
+
+def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():
+    from orgsite.content import PostMeta
+    from orgsite.site.history import CommunityHistory
+
+    good = PostInfo("posts/bob/a.md", PostMeta("A", None, ("t",), None, "fine"), None, False, [])
+    bad = PostInfo("posts/bob/b.md", PostMeta("B", None, ("t",), None, None), None, False, [])  # not text at all
+    history = CommunityHistory(None, "i", [], [good, bad], {}, [], {"t": [good, bad]}, {}, [])
+    bodies = render_bodies(history)
+    assert list(bodies) == ["posts/bob/a.md"]
+    assert history.posts == [good] and history.tags == {"t": [good]}
+    assert history.warnings == ["posts/bob/b.md: not published: its text could not be rendered (TypeError)"]
