@@ -7,6 +7,7 @@ import tomllib
 
 from orgsite.errors import ConfigError
 from orgsite.model import Allowlist, Member
+from orgsite.textsafe import shown
 from orgsite.tomltext import toml_value
 
 ALLOWLIST_PATH = "members/allowlist.toml"
@@ -16,9 +17,22 @@ _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
 _FIELDS = {"handle", "name", "email", "role", "fingerprints"}
 
 
-def is_valid_handle(handle: str) -> bool:
-    """True when `handle` is 1-32 of a-z, 0-9 and '-', not starting with '-'."""
-    return bool(_HANDLE.match(handle))
+# Names of the site's generated pages and folders (members/<handle>/ sits beside them), and a few
+# that readers would take for the site's own: a member's page can never replace one of them.
+RESERVED_HANDLES = frozenset(
+    {"index", "feed", "page", "tags", "assets", "search", "members", "history", "commits", "membership", "posts",
+     "404", "sitemap", "help", "about", "how", "static", "javascripts", "stylesheets", "orgsite", "site", "new",
+     "all", "admin", "api", "login", "logout", "_orgsite"}
+)  # fmt: skip
+
+
+def handle_problem(handle: str) -> str | None:
+    """Why `handle` cannot be a member's handle (None when it can): the pattern, or a reserved name."""
+    if not _HANDLE.match(handle):
+        return f"handle {shown(handle)} must be 1-32 of a-z, 0-9 and '-', starting with a letter or digit"
+    if handle in RESERVED_HANDLES:
+        return f"handle '{handle}' is reserved for the site's own pages; choose another"
+    return None
 
 
 def _one_line(value: object, field: str, where: str) -> str:
@@ -35,12 +49,13 @@ def _member(table: object, index: int) -> Member:
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
     handle = _one_line(table.get("handle"), "handle", where)
-    if not is_valid_handle(handle):
-        raise ConfigError(f"{where}: handle {handle!r} must match [a-z0-9][a-z0-9-]{{0,31}}")
+    problem = handle_problem(handle)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     where = f"{ALLOWLIST_PATH} member '{handle}'"
     role = table.get("role")
     if role not in ROLES:
-        raise ConfigError(f'{where}: role must be "operator" or "member", not {role!r}')
+        raise ConfigError(f'{where}: role must be "operator" or "member", not {shown(role)}')
     fingerprints = table.get("fingerprints")
     if not isinstance(fingerprints, list) or not fingerprints:
         raise ConfigError(f"{where}: 'fingerprints' must be a non-empty list of 40-hex-digit fingerprints")
@@ -48,7 +63,7 @@ def _member(table: object, index: int) -> Member:
     for fpr in fingerprints:
         fpr_text = fpr.replace(" ", "").upper() if isinstance(fpr, str) else ""
         if not _FINGERPRINT.match(fpr_text):
-            raise ConfigError(f"{where}: {fpr!r} is not a 40-hex-digit OpenPGP fingerprint")
+            raise ConfigError(f"{where}: {shown(fpr)} is not a 40-hex-digit OpenPGP fingerprint")
         normalised.append(fpr_text)
     return Member(
         handle=handle,

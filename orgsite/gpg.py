@@ -15,13 +15,14 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import gnupg
 
 from orgsite.errors import GpgError
+from orgsite.keylisting import KeyFile, files_to_leave_out, parse_key_listing
 from orgsite.model import SignatureCheck, SignatureStatus
 
 # Never start an agent or dirmngr, never consult the web of trust: we only ask "which key made this?".
@@ -105,7 +106,7 @@ def _key_infos(listing: Iterable[dict], *, secret: bool = False) -> list[KeyInfo
 
 
 class Keyring:
-    """A gpg home with a fixed set of public keys (made by `cached_keyring` or `scratch_keyring`),
+    """A gpg home with a fixed set of public keys (made by `cached_keyring`),
     used only to check signatures."""
 
     def __init__(self, home: Path) -> None:
@@ -113,10 +114,6 @@ class Keyring:
         self._gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
         facts = json.loads((home / _FACTS_FILE).read_text())
         self._signing_keys: dict[str, dict] = facts["signing_keys"]
-
-    def keys(self) -> list[KeyInfo]:
-        """The primary keys in this keyring."""
-        return _key_infos(self._gpg.list_keys())
 
     def verify(self, signature: bytes, payload: bytes) -> SignatureCheck:
         """What gpg says of `signature` over `payload`, using only this keyring's keys."""
@@ -159,22 +156,46 @@ class Keyring:
         return SignatureCheck(SignatureStatus.UNCHECKABLE, detail=gpg_said, **facts)
 
 
+def key_file_facts(data: bytes) -> KeyFile:
+    """What gpg reads in one armoured key file, without importing it anywhere (an empty scratch home)."""
+    home = short_temp_home()
+    try:
+        result = subprocess.run(
+            ["gpg", "--homedir", str(home), "--batch", "--no-autostart", "--with-colons", "--show-keys"],
+            input=data,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise GpgError("gpg is not installed or not on PATH") from e
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    return parse_key_listing(result.stdout.decode("utf-8", "replace"))
+
+
 def _populate(home: Path, key_blocks: Iterable[bytes]) -> None:
-    """Import `key_blocks` into the empty gpg home `home` and record which key belongs to which primary."""
+    """Import `key_blocks` into the empty gpg home `home` and record which key belongs to which primary.
+
+    Each block is read on its own first: a block sharing keys with another is left out (see
+    keylisting.files_to_leave_out), so no key file can change how another member's key is judged
+    (gpg would merge them into one certificate).
+    """
+    blocks = [(block, key_file_facts(block)) for block in key_blocks]
+    left_out = files_to_leave_out([facts for _, facts in blocks])
     gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
-    for block in key_blocks:
-        # A block gpg cannot import simply contributes no key: its signers then verify as unknown.
-        gpg.import_keys(block)
     signing_keys = {}
-    for key in gpg.list_keys():
-        primary = key["fingerprint"]
-        primary_expiry = _expiry(key.get("expires", ""))
-        signing_keys[primary] = {"primary": primary, "expires": primary_expiry}
-        for sub in key.get("subkey_info", {}).values():
-            signing_keys[sub["fingerprint"]] = {
-                "primary": primary,
-                "expires": _earliest(primary_expiry, _expiry(sub.get("expires", ""))),
-            }
+    for index, (block, facts) in enumerate(blocks):
+        if index in left_out:
+            continue  # unreadable, or shares keys with another file: its own signers verify as unknown
+        gpg.import_keys(block)
+        for cert in facts.certificates:
+            primary = cert.primary
+            signing_keys[primary.fingerprint] = {"primary": primary.fingerprint, "expires": primary.expires_at}
+            for sub in cert.subkeys:
+                signing_keys[sub.fingerprint] = {
+                    "primary": primary.fingerprint,
+                    "expires": _earliest(primary.expires_at, sub.expires_at),
+                }
     (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
 
 
@@ -201,22 +222,17 @@ def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]
     return Keyring(final)
 
 
-@contextlib.contextmanager
-def scratch_keyring(key_blocks: Iterable[bytes]) -> Iterator[Keyring]:
-    """A keyring that lives only for the `with` block."""
-    home = short_temp_home()
-    try:
-        _populate(home, key_blocks)
-        yield Keyring(home)
-    finally:
-        stop_agents(home)
-        shutil.rmtree(home, ignore_errors=True)
+def key_infos(facts: KeyFile) -> list[KeyInfo]:
+    """The primary keys of a key file as KeyInfo records (expiry, revocation, user ids)."""
+    return [
+        KeyInfo(cert.primary.fingerprint, cert.user_ids, cert.primary.expires_at, cert.primary.revoked)
+        for cert in facts.certificates
+    ]
 
 
 def inspect_key_file(data: bytes) -> list[KeyInfo]:
     """The primary keys an armoured key file holds, with gpg's view of their expiry and revocation."""
-    with scratch_keyring([data]) as keyring:
-        return keyring.keys()
+    return key_infos(key_file_facts(data))
 
 
 class UserKeys:

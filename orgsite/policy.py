@@ -7,11 +7,12 @@ so a rule lives in exactly one place.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
 from orgsite.errors import OrgsiteError
+from orgsite.keylisting import KeyFile
 from orgsite.model import (
     Allowlist,
     Change,
@@ -98,6 +99,7 @@ class CommitFacts:
     read: Callable[[str], bytes | None]  # a file of the commit's own tree, or None
     parent_count: int = 1
     tree_problems: tuple[tuple[str, str], ...] = ()  # (folder, what git fsck would say) of its new trees
+    key_files: dict[str, KeyFile] = field(default_factory=dict)  # every key file, when the commit changes one
 
 
 def signature_problems(check: SignatureCheck) -> list[str]:
@@ -230,6 +232,23 @@ def file_problems(where: str, change: Change, limits: Limits, read: Callable[[st
     return []
 
 
+def key_material_problems(where: str, path: str, key_files: dict[str, KeyFile]) -> list[Problem]:
+    """A key file holds exactly one member's own key: one primary with its own subkeys, sharing no key
+    (primary or subkey) with another key file. Blocks a newcomer's file that carries a member's key
+    as an expired subkey, which would make gpg judge that member's signatures expired."""
+    own = key_files.get(path)
+    count = len(own.certificates) if own else 0
+    if own is None or count != 1:
+        return [Problem(where, f"must hold exactly one public key; it holds {count}", path)]
+    problems = []
+    for other_path, other in sorted(key_files.items()):
+        shared = sorted(own.fingerprints() & other.fingerprints()) if other_path != path else []
+        if shared:
+            why = f"carries key {shared[0]}, which {other_path} holds; each key file holds one member's own key"
+            problems.append(Problem(where, why, path))
+    return problems
+
+
 def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     """The member who signed the commit (when authorized) and every rule it breaks; accepted when empty."""
     where = short(facts.commit)
@@ -251,7 +270,11 @@ def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
         return None, problems  # nobody answers for this commit: its content is never read
     problems.extend(_role_problems(where, signer, facts.changes))
     for change in facts.changes:
-        problems.extend(file_problems(where, change, facts.limits, facts.read))
+        file_issues = file_problems(where, change, facts.limits, facts.read)
+        problems.extend(file_issues)
+        kind = classify_path(change.path)
+        if not file_issues and not change.deleted and kind is not None and kind.kind == "key":
+            problems.extend(key_material_problems(where, change.path, facts.key_files))
     if facts.is_introduction and facts.read("members/allowlist.toml") is None:
         problems.append(Problem(where, "the introduction must contain members/allowlist.toml"))
     return signer, problems

@@ -195,6 +195,13 @@ class CommunityRepo:
             if child.type == ObjectType.BLOB:
                 yield child.name, self._repo[child.id].data
 
+    def blob_ids_under(self, commit_id: str, path: str) -> list[tuple[str, str]]:
+        """(name, blob id) of each file directly inside directory `path` of the commit, in name order."""
+        entry = self._entry(commit_id, path)
+        if entry is None or entry.type != ObjectType.TREE:
+            return []
+        return [(child.name, str(child.id)) for child in entry if child.type == ObjectType.BLOB]
+
     def read_blob(self, blob_id: str) -> bytes:
         """The bytes of a blob."""
         return self._repo[blob_id].data

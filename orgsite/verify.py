@@ -5,6 +5,7 @@ Two callers share it: the pre-receive hook (`check_push`) and the audit (`audit`
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from orgsite.commitsig import split_signed_commit
 from orgsite.content import COMMUNITY_PATH, KEYS_DIR, parse_community
 from orgsite.errors import OrgsiteError, RepoError
 from orgsite.gitcmd import merge_bases
-from orgsite.gpg import Keyring, cached_keyring
+from orgsite.gpg import Keyring, cached_keyring, key_file_facts
+from orgsite.keylisting import KeyFile
 from orgsite.model import Allowlist, Change, Community, Limits, MergePath, Problem, SignatureCheck, Verdict, Version
 from orgsite.provenance import CommitWrites, Lineage, lineages, unpublished_reason
 from orgsite.rawtree import tree_problems
@@ -26,6 +28,7 @@ from orgsite.verdicts import VerdictCache
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
 RULES_VERSION = "3"
 _NO_KEYS = "no-keys"
+KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
 T = TypeVar("T")
 
 
@@ -58,6 +61,7 @@ class Verifier:
         self._parsed_files: dict[str, Any] = {}  # blob id -> parsed allowlist or community.toml
         self._keyrings: dict[str, Keyring] = {}
         self._changes: dict[str, list[Change]] = {}
+        self._key_files: dict[str, KeyFile] = {}
         self._cache = VerdictCache(repo.cache_dir / "verdicts.sqlite", f"{RULES_VERSION}:{introduction}")
 
     def close(self) -> None:
@@ -141,6 +145,15 @@ class Verifier:
         diffs = first_parent_diffs or {}
         return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
 
+    def key_files(self, commit: str) -> dict[str, KeyFile]:
+        """What each key file in `members/keys/` of `commit` holds, read by gpg once per version (blob)."""
+        files = {}
+        for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR):
+            if blob not in self._key_files:
+                self._key_files[blob] = key_file_facts(self.repo.read_blob(blob))
+            files[f"{KEYS_DIR}/{name}"] = self._key_files[blob]
+        return files
+
     def _keyring_id(self, commit: str) -> str:
         return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS
 
@@ -149,7 +162,7 @@ class Verifier:
         key_set = self._keyring_id(commit)
         if key_set not in self._keyrings:
             blocks = [data for name, data in self.repo.blobs_under(commit, KEYS_DIR) if name.endswith(".asc")]
-            self._keyrings[key_set] = cached_keyring(self.repo.cache_dir / "keyrings", key_set, blocks)
+            self._keyrings[key_set] = cached_keyring(self.repo.cache_dir / KEYRINGS_DIR, key_set, blocks)
         return self._keyrings[key_set]
 
     def _prepare(self, commit: str) -> _Prepared:
@@ -204,6 +217,8 @@ class Verifier:
                 (folder, problem) for folder, raw in self.repo.new_trees(p.commit) for problem in tree_problems(raw)
             ),
         )
+        if any(not c.deleted and c.path.startswith(f"{KEYS_DIR}/") for c in facts.changes):
+            facts = dataclasses.replace(facts, key_files=self.key_files(p.commit))
         signer, problems = policy.judge_commit(facts)
         check = views[0].signature if views else None
         return Verdict(

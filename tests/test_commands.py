@@ -97,10 +97,10 @@ def _key_file(tmp_path, name, data):
     ("case", "message"),
     [
         ("expired", "has expired; ask the member to extend it"),
-        ("listed", "is already listed for 'bob'"),
+        ("listed", "carries key {bob}, which members/keys/bob.asc holds; each key file holds one member's own key"),
         ("taken", "handle 'carol' is already on the allowlist"),
         ("badhandle", "handle 'Dana!' must be 1-32 of a-z"),
-        ("twokeys", "holds 2 keys; it must hold exactly one"),
+        ("twokeys", "must hold exactly one public key; it holds 2"),
         ("secret", "holds a secret key: only public keys belong in the repository"),
         ("missing", "cannot read key file"),
     ],
@@ -124,6 +124,7 @@ def test_member_add_refuses_bad_keys_and_handles(community, keys, key_factory, t
     before = alice.head()
     result = alice.orgsite("member", "add", handle, key_file)
     assert result.returncode == 1, result.stdout
+    message = message.format(bob=keys["bob"].fingerprint)
     assert result.stderr.startswith("error: ") and message in result.stderr, result.stderr
     assert alice.head() == before and alice.git("status", "--porcelain") == ""
 

@@ -28,9 +28,9 @@ def test_allowlist_round_trips_through_render():
     ("text", "message"),
     [
         ("[[member]\n", "not valid TOML"),
-        (ENTRY.replace('"alice"', '"Alice"'), "handle 'Alice' must match"),
-        (ENTRY.replace('"alice"', '"-x"'), "must match"),
-        (ENTRY.replace('"alice"', '"' + "a" * 33 + '"'), "must match"),
+        (ENTRY.replace('"alice"', '"Alice"'), "handle 'Alice' must be 1-32 of a-z"),
+        (ENTRY.replace('"alice"', '"-x"'), "must be 1-32 of a-z"),
+        (ENTRY.replace('"alice"', '"' + "a" * 33 + '"'), "must be 1-32 of a-z"),
         (ENTRY.replace('"operator"', '"member"'), "no operator is left"),
         (ENTRY.replace(FPR, "1234"), "is not a 40-hex-digit OpenPGP fingerprint"),
         (ENTRY.replace("fingerprints", "fingerprint"), "unknown field(s) fingerprint"),

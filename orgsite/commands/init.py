@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from orgsite.allowlist import ALLOWLIST_PATH, is_valid_handle, render_allowlist
+from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, render_allowlist
 from orgsite.content import COMMUNITY_PATH, key_path, render_community
 from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_tree_signed
@@ -42,8 +42,9 @@ def init_community(
 ) -> str:
     """Create the community at `target` and return its introduction commit id; nothing is left on failure."""
     _check_target(target)
-    if not is_valid_handle(handle):
-        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-', starting with a letter or digit")
+    problem = handle_problem(handle)
+    if problem:
+        raise OrgsiteError(problem)
     operator_key = UserKeys().secret_key(key)
     if operator_key.revoked or operator_key.expired:
         raise OrgsiteError(f"key {operator_key.fingerprint} is revoked or expired; use a valid key")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from orgsite.allowlist import is_valid_handle
+from orgsite.allowlist import handle_problem
 from orgsite.errors import OrgsiteError
 from orgsite.gpg import UserKeys, inspect_key_file
 
@@ -24,8 +24,9 @@ def grouped(fingerprint: str) -> str:
 def join(name: str, email: str, *, handle: str | None, out: Path | None, passphrase: bool) -> str:
     """Find or make the member's signing key, write its public part to a file; returns what to do next."""
     handle = handle or default_handle(email)
-    if not is_valid_handle(handle):
-        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-'; pass --handle")
+    problem = handle_problem(handle)
+    if problem:
+        raise OrgsiteError(f"{problem}; pass --handle")
     keys = UserKeys()
     existing = keys.usable_secret_key_for(email)
     if existing is not None:

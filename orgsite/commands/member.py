@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orgsite.allowlist import ALLOWLIST_PATH, ROLES, is_valid_handle, parse_allowlist, render_allowlist
+from orgsite import policy
+from orgsite.allowlist import ALLOWLIST_PATH, ROLES, handle_problem, parse_allowlist, render_allowlist
 from orgsite.commands.clone import SigningClone
-from orgsite.content import check_key_file, key_path
+from orgsite.content import KEYS_DIR, check_key_file, key_path
 from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import git
-from orgsite.gpg import KeyInfo, inspect_key_file
+from orgsite.gpg import KeyInfo, key_file_facts, key_infos
+from orgsite.keylisting import KeyFile
 from orgsite.model import Allowlist, Member
 
 
@@ -49,7 +51,7 @@ class _Clone(SigningClone):
         return self.commit([ALLOWLIST_PATH, key_file], message, push_now=push_now)
 
 
-def _new_member_key(key_file: Path) -> tuple[bytes, KeyInfo]:
+def _new_member_key(key_file: Path, path: str, listed: dict[str, KeyFile]) -> tuple[bytes, KeyInfo]:
     try:
         data = key_file.read_bytes()
     except OSError as e:
@@ -58,10 +60,12 @@ def _new_member_key(key_file: Path) -> tuple[bytes, KeyInfo]:
         check_key_file(data)
     except OrgsiteError as e:
         raise OrgsiteError(f"{key_file} {e}; export it with `gpg --armor --export FINGERPRINT`") from e
-    keys = inspect_key_file(data)
-    if len(keys) != 1:
-        raise OrgsiteError(f"{key_file} holds {len(keys)} keys; it must hold exactly one member's public key")
-    key = keys[0]
+    facts = key_file_facts(data)
+    # The hook's own rule: exactly one primary key, sharing no key with any listed member's file.
+    problems = policy.key_material_problems("", path, {**listed, path: facts})
+    if problems:
+        raise OrgsiteError(f"{key_file}: {problems[0].message}; ask the member to export only their own key")
+    [key] = key_infos(facts)
     if key.revoked:
         raise OrgsiteError(f"{key_file}: key {key.fingerprint} is revoked; ask the member for a current key")
     if key.expired:
@@ -81,12 +85,18 @@ def add_member(
     """Add `handle` with the public key in `key_file`, as one signed commit; returns what to tell the user."""
     if role not in ROLES:
         raise OrgsiteError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not is_valid_handle(handle):
-        raise OrgsiteError(f"handle {handle!r} must be 1-32 of a-z, 0-9 and '-', starting with a letter or digit")
+    problem = handle_problem(handle)
+    if problem:
+        raise OrgsiteError(problem)
     clone = _Clone(repo_dir, signing_key)
     if clone.allowlist.by_handle(handle):
         raise OrgsiteError(f"handle '{handle}' is already on the allowlist; choose another handle")
-    data, key = _new_member_key(key_file)
+    listed = {
+        f"{KEYS_DIR}/{path.name}": key_file_facts(path.read_bytes())
+        for path in sorted((clone.work / KEYS_DIR).glob("*.asc"))
+        if path.name != f"{handle}.asc"
+    }
+    data, key = _new_member_key(key_file, key_path(handle), listed)
     holder = clone.allowlist.by_fingerprint(key.fingerprint)
     if holder:
         raise OrgsiteError(f"key {key.fingerprint} is already listed for '{holder.handle}'")

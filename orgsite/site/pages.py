@@ -253,6 +253,19 @@ class Docs:
     page_count: int
 
 
+def _first_of_each_path(pages: list[Page], warnings: list[str]) -> list[Page]:
+    """The site's own pages come first in `pages`: nothing a member names may replace one of them."""
+    seen: set[str] = set()
+    kept = []
+    for page in pages:
+        if page.path in seen:
+            warnings.append(f"{page.path}: left out, a page of the site's own has that name")
+            continue
+        seen.add(page.path)
+        kept.append(page)
+    return kept
+
+
 def write_docs(history: CommunityHistory, docs: Path) -> Docs:
     """Write every page (front matter only) and file of the site into the empty folder `docs`.
 
@@ -260,6 +273,7 @@ def write_docs(history: CommunityHistory, docs: Path) -> Docs:
     generated HTML (diffs above all) would only cost time.
     """
     pages, files = site_pages(history)
+    pages = _first_of_each_path(pages, history.warnings)
     page_count = len(pages)
     html = {page.path: page.html for page in pages if not page.stamped}
     stamped = [page for page in pages if page.stamped]
