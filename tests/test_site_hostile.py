@@ -55,7 +55,7 @@ def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():
 
     good = PostInfo("posts/bob/a.md", PostMeta("A", None, ("t",), None, "fine"), None, False, [])
     bad = PostInfo("posts/bob/b.md", PostMeta("B", None, ("t",), None, None), None, False, [])  # not text at all
-    history = CommunityHistory(None, "i", [], [good, bad], {}, [], {"t": [good, bad]}, {}, [])
+    history = CommunityHistory(None, "i", "t", [], [good, bad], {}, [], {"t": [good, bad]}, {}, [])
     bodies = render_bodies(history)
     assert list(bodies) == ["posts/bob/a.md"]
     assert history.posts == [good] and history.tags == {"t": [good]}

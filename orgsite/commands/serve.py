@@ -60,6 +60,9 @@ class _Rebuilder:
         except OrgsiteError as e:
             self.say(f"rebuild failed, the previous site stays up: {e}")
             return
+        except Exception as e:  # noqa: BLE001 (a bug must not stop the rebuilds silently)
+            self.say(f"rebuild failed, the previous site stays up: {type(e).__name__}: {str(e)[:300]}")
+            return
         moved = f"{self.tip[:7] if self.tip else 'nothing'} → {tip[:7] if tip else 'nothing'}"
         self.tip = tip
         self.say(f"rebuilt ({moved}): {report.pages} pages in {time.perf_counter() - started:.1f} s")

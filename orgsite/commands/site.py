@@ -7,7 +7,7 @@ from pathlib import Path
 from orgsite.commands.init import install_hooks
 from orgsite.errors import OrgsiteError
 from orgsite.repo import INTRODUCTION_KEY, SITE_KEY, CommunityRepo
-from orgsite.site.build import check_out_dir
+from orgsite.site.build import built_from, check_out_dir
 from orgsite.site.rebuild import BuildFiles, build_once
 from orgsite.verify import community_branch
 
@@ -40,6 +40,20 @@ def status(repo_path: Path) -> list[str]:
     if not site:
         return [*lines, "site: not enabled (orgsite site enable DIR)"]
     files = BuildFiles.of(repo)
-    state = "building now" if files.building() else ("waiting to build" if files.pending.exists() else "idle")
-    builds = [f"  {line}" for line in files.last_lines()] or ["  none yet"]
+    latest = files.last_lines()
+    if files.building():
+        state = "building now"
+    elif not files.owed():
+        state = "idle"
+    elif latest and latest[-1].split(" ", 2)[1] == "start":
+        state = "the last build was interrupted (killed?) before it finished; run `orgsite hook rebuild REPO`"
+    elif latest and latest[-1].split(" ", 2)[1] == "error":
+        state = "the last build failed (below); the next push retries, or run `orgsite hook rebuild REPO`"
+    else:
+        state = "waiting to build"
+    shown = built_from(Path(site))
+    if tip and shown != tip:
+        behind = f"shows {shown[:7]}" if shown else "shows no known commit"
+        state += f"; the site is behind the branch: it {behind}, the branch is at {tip[:7]}"
+    builds = [f"  {line}" for line in latest] or ["  none yet"]
     return [*lines, f"site: {site} ({state})", "latest builds:", *builds]

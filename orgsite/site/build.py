@@ -22,6 +22,7 @@ from orgsite.verify import community_branch
 
 MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
+_OWNER = "owner.pid"  # in a build's scratch folder: the process building it
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -31,6 +32,7 @@ class BuildReport:
     """What a build produced and what it had to leave out."""
 
     out: Path
+    tip: str
     pages: int
     posts: int
     commits: int
@@ -125,9 +127,45 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def swap_in(new: Path, out: Path) -> None:
+def built_from(site: Path) -> str | None:
+    """The commit the site at `site` was built from, as its marker records it (None: unknown)."""
+    try:
+        text = (site / SITE_MARKER).read_text()
+    except OSError:
+        return None
+    return next((line.split()[-1] for line in text.splitlines() if line.startswith("built from ")), None)
+
+
+def _owner_alive(scratch: Path) -> bool:
+    try:
+        pid = int((scratch / _OWNER).read_text())
+    except (OSError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_scratch(out: Path) -> list[Path]:
+    """Remove what builds that died (killed, out of memory) left beside `out`; returns what was removed."""
+    removed = []
+    for scratch in out.parent.glob(f".{out.name}.build-*"):
+        if scratch.is_dir() and not _owner_alive(scratch):
+            shutil.rmtree(scratch, ignore_errors=True)
+            removed.append(scratch)
+    return removed
+
+
+def swap_in(new: Path, out: Path, tip: str) -> None:
     """Make `new` the site at `out` in one rename; the previous site is removed afterwards."""
-    (new / SITE_MARKER).write_text("This folder is built by `orgsite build` and replaced whole by the next build.\n")
+    (new / SITE_MARKER).write_text(
+        "This folder is built by `orgsite build` and replaced whole by the next build.\n"
+        f"built from {tip}\n"
+    )
     if not out.exists():
         new.rename(out)
         return
@@ -158,13 +196,17 @@ def build_site(
     repo = CommunityRepo(repo_path)
     history = read_history(repo, branch or community_branch(repo))
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_scratch(out)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
+        (scratch / _OWNER).write_text(str(os.getpid()))
         docs, site = scratch / "docs", scratch / "site"
         generated = write_docs(history, docs)
         _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history.community)
         stamp_pages(site, generated.stamped)
-        swap_in(site, out)
+        swap_in(site, out, history.tip)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return BuildReport(out, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings))
+    return BuildReport(
+        out, history.tip, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings)
+    )

@@ -139,6 +139,7 @@ class CommunityHistory:
 
     community: Community
     introduction: str
+    tip: str
     commits: list[CommitInfo]  # newest first
     posts: list[PostInfo]  # newest first
     members: dict[str, MemberInfo]
@@ -228,7 +229,9 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
             attachments[path] = data
     commits.reverse()
     events.reverse()
-    return CommunityHistory(community, intro, commits, posts, members, events, dict(tags), attachments, warnings)
+    return CommunityHistory(
+        community, intro, tip, commits, posts, members, events, dict(tags), attachments, warnings
+    )
 
 
 def _membership(

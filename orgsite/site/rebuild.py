@@ -10,27 +10,37 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
 from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.site.build import build_site
+from orgsite.textsafe import terminal_safe
 
 
 @dataclass(frozen=True)
 class BuildFiles:
-    """Where one repository keeps its build lock, pending mark and log."""
+    """Where one repository keeps its build lock, its marks and its log.
+
+    `pending` is left by every push; a builder claims it by renaming it to `claimed`, and removes
+    `claimed` only after a build that covers it succeeded. A build that fails or is killed leaves the
+    claim behind, so the push it was for is still owed a rendering (the next push, or `orgsite hook
+    rebuild REPO`, builds it) and `orgsite status` says so.
+    """
 
     lock: Path
     pending: Path
+    claimed: Path
     log: Path
 
     @classmethod
     def of(cls, repo: CommunityRepo) -> BuildFiles:
         """The build files of `repo`, in its orgsite cache folder."""
         repo.cache_dir.mkdir(parents=True, exist_ok=True)
-        return cls(repo.cache_dir / "build.lock", repo.cache_dir / "build.pending", repo.cache_dir / "build.log")
+        folder = repo.cache_dir
+        return cls(folder / "build.lock", folder / "build.pending", folder / "build.claimed", folder / "build.log")
 
     def building(self) -> bool:
         """True while some process holds the build lock."""
@@ -42,34 +52,50 @@ class BuildFiles:
             fcntl.flock(handle, fcntl.LOCK_UN)
             return False
 
+    def owed(self) -> bool:
+        """True while some push is not rendered yet (waiting, or its build failed or was killed)."""
+        return self.pending.exists() or self.claimed.exists()
+
     def last_lines(self, count: int = 5) -> list[str]:
-        """The newest lines of the build log."""
+        """The newest entries of the build log (tracebacks, indented below their entry, left out)."""
         if not self.log.exists():
             return []
-        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()[-count:]
+        entries = [line for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+                   if line and not line.startswith(" ")]  # fmt: skip
+        return entries[-count:]
 
 
-def _log(files: BuildFiles, line: str) -> None:
+def _log(files: BuildFiles, line: str, detail: str = "") -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    indented = "".join(f"    {row}\n" for row in detail.splitlines())
     with files.log.open("a", encoding="utf-8") as log:
-        log.write(f"{stamp} {line}\n")
+        log.write(f"{stamp} {terminal_safe(line)}\n{terminal_safe(indented)}")
 
 
-def build_once(repo_path: Path, site: Path, files: BuildFiles) -> None:
-    """One build of `site`, logged as `ok …` or `error …`; never raises for a failed build."""
+def build_once(repo_path: Path, site: Path, files: BuildFiles) -> bool:
+    """One build of `site`, logged as `start`, then `ok …` or `error …` (with the traceback of an
+    unexpected failure); never raises for a failed build. True when it succeeded."""
     started = time.perf_counter()
+    _log(files, f"start {site}")
     try:
         report = build_site(repo_path, site)
     except OrgsiteError as e:
         _log(files, f"error {e}")
-        return
+        return False
+    except Exception as e:  # noqa: BLE001 (a bug must not end the rebuild silently: log it whole)
+        _log(files, f"error {type(e).__name__}: {str(e)[:300]} (traceback in this log)", traceback.format_exc())
+        return False
     warnings = f", {len(report.warnings)} warning(s): {report.warnings[0]}" if report.warnings else ""
-    _log(files, f"ok {report.pages} pages, {report.posts} posts, {report.commits} commits in "
+    _log(files, f"ok {report.tip[:7]}: {report.pages} pages, {report.posts} posts, {report.commits} commits in "
                 f"{time.perf_counter() - started:.1f} s{warnings}")  # fmt: skip
+    return True
 
 
 def rebuild_until_current(repo_path: Path) -> None:
-    """Build the configured site until no push is left unrendered, unless another builder is at it."""
+    """Build the configured site until no push is left unrendered, unless another builder is at it.
+
+    A failed build stops the loop (the claim stays, owed to the next try) rather than retrying forever.
+    """
     repo = CommunityRepo(repo_path)
     site = repo.config_get(SITE_KEY)
     if not site:
@@ -82,7 +108,10 @@ def rebuild_until_current(repo_path: Path) -> None:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 return  # the builder holding the lock will see our mark
-            while files.pending.exists():
-                files.pending.unlink()
-                build_once(repo_path, Path(site), files)
+            while files.owed():
+                if files.pending.exists():
+                    files.pending.replace(files.claimed)
+                if not build_once(repo_path, Path(site), files):
+                    return
+                files.claimed.unlink(missing_ok=True)
         # A push may have left its mark after our last look but before we let go: look again.
