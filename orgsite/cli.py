@@ -10,8 +10,15 @@ import click
 
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
+from orgsite.textsafe import terminal_safe
 
 _existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+def _echo(message: object = "", *, err: bool = False) -> None:
+    """Print one line; member-controlled text in it (titles, names, paths, user ids) cannot drive the
+    terminal: control characters are shown escaped."""
+    click.echo(terminal_safe(str(message)), err=err)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,10 +44,10 @@ def init(path: Path, community: str, handle: str, key: str, branch: str, descrip
         path.absolute(), community=community, handle=handle, key=key, branch=branch, description=description
     )
     if site is not None:
-        click.echo(enable_site(path, site))
-    click.echo(f"Created community {community!r} at {path.absolute()}")
-    click.echo(f"Introduction commit: {intro} (stored as orgsite.introduction)")
-    click.echo(f"Next: git clone {path.absolute()} && cd {path.name.removesuffix('.git')} && orgsite member add …")
+        _echo(enable_site(path, site))
+    _echo(f"Created community {community!r} at {path.absolute()}")
+    _echo(f"Introduction commit: {intro} (stored as orgsite.introduction)")
+    _echo(f"Next: git clone {path.absolute()} && cd {path.name.removesuffix('.git')} && orgsite member add …")
 
 
 @cli.group()
@@ -64,7 +71,7 @@ def member_add(handle: str, key_file: Path, role: str, signing_key: str | None, 
     """Add HANDLE with the public key in KEY_FILE to the allowlist, as a signed commit."""
     from orgsite.commands.member import add_member
 
-    click.echo(add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now))
+    _echo(add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now))
 
 
 @member.command("remove")
@@ -76,7 +83,7 @@ def member_remove(handle: str, signing_key: str | None, push_now: bool, repo_dir
     """Remove HANDLE from the allowlist (their past posts stay), as a signed commit."""
     from orgsite.commands.member import remove_member
 
-    click.echo(remove_member(repo_dir, handle, signing_key=signing_key, push_now=push_now))
+    _echo(remove_member(repo_dir, handle, signing_key=signing_key, push_now=push_now))
 
 
 @cli.command()
@@ -89,7 +96,7 @@ def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
 
     report = verify_repository(repo, branch=branch, introduction=introduction)
     for line in report_lines(report):
-        click.echo(line)
+        _echo(line)
     return 0 if report.ok else 1
 
 
@@ -109,9 +116,9 @@ def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -
 
     report = build_site(repo, out, config_file=config_file, branch=branch)
     for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"Built {report.pages} pages ({report.posts} posts, {report.commits} commits) into {report.out}")
-    click.echo(f"Open {report.out / 'index.html'}, or serve it: python3 -m http.server -d {report.out} 8000")
+        _echo(f"warning: {warning}", err=True)
+    _echo(f"Built {report.pages} pages ({report.posts} posts, {report.commits} commits) into {report.out}")
+    _echo(f"Open {report.out / 'index.html'}, or serve it: python3 -m http.server -d {report.out} 8000")
 
 
 @cli.command()
@@ -122,12 +129,12 @@ def demo(directory: Path) -> None:
     from orgsite.commands.verify import report_lines
 
     made = make_demo(directory)
-    click.echo(f"Demo community: {made.bare}")
-    click.echo(f"Members' clones: {made.root / 'clones'}  (their keys: GNUPGHOME={made.root / 'gnupg'})")
-    click.echo("Audit: " + report_lines(made.report)[-1])
-    click.echo(f"Site: {made.site.out / 'index.html'}")
-    click.echo(f"Serve it: orgsite serve {made.bare}   (rebuilds on every push; Ctrl-C stops)")
-    click.echo(f"      or: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
+    _echo(f"Demo community: {made.bare}")
+    _echo(f"Members' clones: {made.root / 'clones'}  (their keys: GNUPGHOME={made.root / 'gnupg'})")
+    _echo("Audit: " + report_lines(made.report)[-1])
+    _echo(f"Site: {made.site.out / 'index.html'}")
+    _echo(f"Serve it: orgsite serve {made.bare}   (rebuilds on every push; Ctrl-C stops)")
+    _echo(f"      or: python3 -m http.server -d {made.site.out} 8000   (then open http://127.0.0.1:8000/)")
 
 
 @cli.command()
@@ -140,7 +147,7 @@ def join(name: str, email: str, handle: str | None, out: Path | None, no_passphr
     """Get a signing key (reused or new) and write the public key file to send to an operator."""
     from orgsite.commands.join import join as join_community
 
-    click.echo(join_community(name, email, handle=handle, out=out, passphrase=not no_passphrase))
+    _echo(join_community(name, email, handle=handle, out=out, passphrase=not no_passphrase))
 
 
 def _editor(text: str) -> str | None:
@@ -172,12 +179,12 @@ def post(
     from orgsite.commands.post import edit_post, new_post
 
     if edit_path:
-        click.echo(edit_post(repo_dir, edit_path, editor=_editor, signing_key=signing_key, push_now=not no_push))
+        _echo(edit_post(repo_dir, edit_path, editor=_editor, signing_key=signing_key, push_now=not no_push))
         return
     if not title:
         raise click.UsageError("give the post's TITLE (or --edit PATH)")
     body = body_file.read() if body_file else None
-    click.echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to, slug=slug,
+    _echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to, slug=slug,
                         signing_key=signing_key, push_now=not no_push))  # fmt: skip
 
 
@@ -192,15 +199,15 @@ def check(repo_dir: Path, install_pre_push: bool) -> int:
 
     if install_pre_push:
         install_hooks(CommunityRepo(repo_dir).git_dir, ("pre-push",))
-        click.echo("Installed the pre-push hook: `git push` now runs `orgsite check` first.")
+        _echo("Installed the pre-push hook: `git push` now runs `orgsite check` first.")
         return 0
     count, problems = unpushed_problems(repo_dir)
     for problem in problems:
-        click.echo(f"orgsite: {problem}", err=True)
+        _echo(f"orgsite: {problem}", err=True)
     if problems:
-        click.echo(f"{count} commit(s) not pushed yet; the server would refuse the push", err=True)
+        _echo(f"{count} commit(s) not pushed yet; the server would refuse the push", err=True)
         return 1
-    click.echo(f"{count} commit(s) not pushed yet; all keep the community's rules")
+    _echo(f"{count} commit(s) not pushed yet; all keep the community's rules")
     return 0
 
 
@@ -212,7 +219,7 @@ def serve(repo: Path, port: int, out: Path | None) -> None:
     """Build REPO's site, serve it on 127.0.0.1, and rebuild it whenever the branch moves."""
     from orgsite.commands.serve import serve as serve_site
 
-    serve_site(repo, port=port, out=out, say=lambda line: click.echo(line))
+    serve_site(repo, port=port, out=out, say=lambda line: _echo(line))
 
 
 @cli.group()
@@ -227,7 +234,7 @@ def site_enable(directory: Path, repo_dir: Path) -> None:
     """Rebuild the site into DIRECTORY after every accepted push (in the background)."""
     from orgsite.commands.site import enable_site
 
-    click.echo(enable_site(repo_dir, directory))
+    _echo(enable_site(repo_dir, directory))
 
 
 @cli.command()
@@ -237,7 +244,7 @@ def status(repo: Path) -> None:
     from orgsite.commands.site import status as repo_status
 
     for line in repo_status(repo):
-        click.echo(line)
+        _echo(line)
 
 
 @cli.group()
@@ -257,7 +264,7 @@ def hook_pre_receive() -> int:
     except Exception as e:  # fail closed: a hook that crashes must still refuse, and say why
         refusals = [f"orgsite: internal error, push refused: {type(e).__name__}: {e}"]
     for line in refusals:
-        click.echo(line, err=True)
+        _echo(line, err=True)
     return 1 if refusals else 0
 
 
@@ -267,7 +274,7 @@ def hook_post_receive() -> None:
     from orgsite.commands.hook import post_receive
 
     for line in post_receive():
-        click.echo(line, err=True)
+        _echo(line, err=True)
 
 
 @hook.command("rebuild", hidden=True)
@@ -287,9 +294,9 @@ def main(argv: list[str] | None = None) -> None:
         e.show()
         sys.exit(e.exit_code)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        _echo("Aborted.", err=True)
         sys.exit(1)
     except OrgsiteError as e:
-        click.echo(f"error: {e}", err=True)
+        _echo(f"error: {e}", err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

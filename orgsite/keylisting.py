@@ -57,6 +57,11 @@ def _part(fields: list[str]) -> KeyPart:
     )
 
 
+def _unescaped(field: str) -> str:
+    # gpg writes ':' and '\\' in user ids as \x3a and \x5c; control characters stay escaped.
+    return field.replace("\\x3a", ":").replace("\\x5c", "\\")
+
+
 def parse_key_listing(text: str) -> KeyFile:
     """The certificates in gpg's `--with-colons` listing of one key file (unknown records are skipped)."""
     certificates: list[Certificate] = []
@@ -83,7 +88,7 @@ def parse_key_listing(text: str) -> KeyFile:
             pending = None
         elif record == "uid" and certificates and len(fields) > 9:
             cert = certificates[-1]
-            certificates[-1] = Certificate(cert.primary, cert.subkeys, (*cert.user_ids, fields[9]))
+            certificates[-1] = Certificate(cert.primary, cert.subkeys, (*cert.user_ids, _unescaped(fields[9])))
     return KeyFile(tuple(c for c in certificates if c.primary.fingerprint), has_secret)
 
 

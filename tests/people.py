@@ -137,7 +137,7 @@ class Person:
     ) -> str:
         """Write posts/<handle>/<slug>.md with front matter and commit it; returns the commit id."""
         # JSON strings are valid YAML scalars, so titles with ':' and the like stay well-formed.
-        lines = [f"{k}: {json.dumps(v)}" for k, v in {"title": title, **front}.items()]
+        lines = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in {"title": title, **front}.items()]
         self.write(f"posts/{handle or self.handle}/{slug}.md", "---\n" + "\n".join(lines) + "\n---\n" + body)
         return self.commit(f"post {slug}", sign=sign)
 

@@ -60,3 +60,17 @@ def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():
     assert list(bodies) == ["posts/bob/a.md"]
     assert history.posts == [good] and history.tags == {"t": [good]}
     assert history.warnings == ["posts/bob/b.md: not published: its text could not be rendered (TypeError)"]
+
+
+def test_titles_keep_every_unicode_character_on_the_page_the_tab_and_in_search(community, tmp_path):
+    bob = community.bob
+    bob.post("party", "Party 🎉 at Ōma's, 𝒻𝓊𝓃 & <games>")
+    assert bob.push().ok
+    site = tmp_path / "site"
+    assert build(community.bare, site).returncode == 0
+    html = (site / "posts/bob/party/index.html").read_text()
+    assert "<title>Party 🎉 at Ōma&#39;s, 𝒻𝓊𝓃 &amp; &lt;games&gt;" in html.replace("&#x27;", "&#39;")
+    assert "party" not in html.split("<title>")[1].split("</title>")[0].lower().replace("party 🎉", "")
+    index = json.loads((site / "search/search_index.json").read_text())
+    titles = [d["title"] for d in index["docs"] if d["location"] == "posts/bob/party/"]
+    assert titles and "🎉" in titles[0] and "𝒻𝓊𝓃" in titles[0]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import json
 import posixpath
 import re
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 import markupsafe
+import yaml
 
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
@@ -35,6 +35,9 @@ NAV = [
 ]
 
 
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
 @dataclass(frozen=True)
 class Page:
     """One generated page: where it goes under docs/, its title, its HTML, whether search indexes it."""
@@ -52,11 +55,16 @@ class Page:
 
     def front_matter(self) -> str:
         """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
-        # JSON strings are YAML scalars; the title is escaped because Material prints it unescaped.
-        lines = [f"title: {json.dumps(html.escape(self.title))}", "hide: [navigation, toc]"]
+        # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
+        # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
+        # would fold its line-break characters, which a one-line title shows as spaces.
+        front: dict[str, object] = {
+            "title": _LINE_BREAKS.sub(" ", html.escape(self.title)),
+            "hide": ["navigation", "toc"],
+        }
         if not self.searchable:
-            lines.append("search: {exclude: true}")
-        return "---\n" + "\n".join(lines) + "\n---\n"
+            front["search"] = {"exclude": True}
+        return "---\n" + yaml.safe_dump(front, allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
 
 
 def url_of(doc_path: str) -> str:
