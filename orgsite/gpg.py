@@ -137,17 +137,20 @@ class Keyring:
                 signed_at=int(valid[2]) if valid[2].isdigit() else None,
                 key_expires_at=known.get("expires"),
                 hash_algorithm=int(valid[7]) if valid[7].isdigit() else None,
+                signature_expires_at=int(valid[3]) if valid[3].isdigit() and int(valid[3]) else None,
             )
         for keyword, outcome in (
             ("BADSIG", SignatureStatus.BAD),
             ("REVKEYSIG", SignatureStatus.REVOKED),
-            ("EXPSIG", SignatureStatus.EXPIRED_SIGNATURE),
             ("NO_PUBKEY", SignatureStatus.UNKNOWN_KEY),
             ("ERRSIG", SignatureStatus.UNCHECKABLE),
         ):
             if keyword in keywords:
                 facts.setdefault("primary_fingerprint", _errsig_key(status))
                 return SignatureCheck(outcome, **facts)
+        if valid and "EXPSIG" in keywords:
+            # gpg judges a signature's own expiry against today; orgsite judges it at push time.
+            return SignatureCheck(SignatureStatus.GOOD_SIGNATURE_EXPIRED, **facts)
         if valid and "EXPKEYSIG" in keywords:
             return SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, **facts)
         if valid and "GOODSIG" in keywords:

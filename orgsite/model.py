@@ -67,7 +67,7 @@ class SignatureStatus(Enum):
     GOOD_KEY_EXPIRED = "good, key now expired"
     BAD = "bad signature (the commit was altered after signing, or the signature is broken)"
     REVOKED = "made by a revoked key"
-    EXPIRED_SIGNATURE = "the signature itself has expired"
+    GOOD_SIGNATURE_EXPIRED = "good, signature now expired"  # valid when made; judged at push by expiry_problem
     UNKNOWN_KEY = "made by a key that is not in the community's keyring"
     UNCHECKABLE = "gpg cannot check this signature"
 
@@ -81,6 +81,7 @@ class SignatureCheck:
     signed_at: int | None = None
     key_expires_at: int | None = None
     hash_algorithm: int | None = None
+    signature_expires_at: int | None = None
     signature_count: int = 1
     detail: str = ""
 
@@ -142,6 +143,8 @@ class Verdict:
     signed_at: int | None
     key_expires_at: int | None
     problems: tuple[Problem, ...]
+    # What judging at push time depends on, kept with the verdict so a cached verdict and a fresh one agree.
+    signature_expires_at: int | None = None
 
     @property
     def accepted(self) -> bool:

@@ -22,6 +22,7 @@ from orgsite.model import (
     Problem,
     SignatureCheck,
     SignatureStatus,
+    Verdict,
     Version,
 )
 
@@ -102,9 +103,16 @@ class CommitFacts:
     key_files: dict[str, KeyFile] = field(default_factory=dict)  # every key file, when the commit changes one
 
 
+_GOOD = (SignatureStatus.GOOD, SignatureStatus.GOOD_KEY_EXPIRED, SignatureStatus.GOOD_SIGNATURE_EXPIRED)
+
+
 def signature_problems(check: SignatureCheck) -> list[str]:
-    """Why this signature cannot authorize anything, judged at the signature's own time (empty when good)."""
-    if check.status not in (SignatureStatus.GOOD, SignatureStatus.GOOD_KEY_EXPIRED):
+    """Why this signature cannot authorize anything, judged at the signature's own time (empty when good).
+
+    Nothing here depends on today's date, so a verdict can be cached forever and agree with a fresh
+    one; what depends on the time of a push is `expiry_problem`.
+    """
+    if check.status not in _GOOD:
         detail = f" ({check.detail})" if check.detail else ""
         return [f"signature is {check.status.value}{detail}"]
     problems = []
@@ -122,10 +130,17 @@ def signature_problems(check: SignatureCheck) -> list[str]:
     return problems
 
 
-def key_expired_problem(commit: str, key_expires_at: int | None, now: int) -> Problem | None:
-    """At push time a key must still be valid: a commit signed by a now-expired key is refused."""
-    if key_expires_at is not None and now >= key_expires_at:
-        return Problem(short(commit), "the signing key has expired; extend it or use a new key")
+def expiry_problem(verdict: Verdict, now: int) -> Problem | None:
+    """At push time the signing key and the signature itself must still be valid (None when they are).
+
+    `orgsite verify` and the site judge expiry at the signature's time instead: a commit that was
+    valid when pushed stays valid once its key or signature expires.
+    """
+    where = short(verdict.commit)
+    if verdict.key_expires_at is not None and now >= verdict.key_expires_at:
+        return Problem(where, "the signing key has expired; extend it or use a new key")
+    if verdict.signature_expires_at is not None and now >= verdict.signature_expires_at:
+        return Problem(where, "the signature has expired; sign the commit again (`git commit --amend --no-edit -S`)")
     return None
 
 

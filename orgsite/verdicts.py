@@ -18,6 +18,7 @@ def _encode(verdict: Verdict) -> str:
             "handle": verdict.handle,
             "signed_at": verdict.signed_at,
             "key_expires_at": verdict.key_expires_at,
+            "signature_expires_at": verdict.signature_expires_at,
             "problems": [[p.where, p.message, p.path] for p in verdict.problems],
         }
     )
@@ -31,6 +32,7 @@ def _decode(commit: str, text: str) -> Verdict:
         handle=data["handle"],
         signed_at=data["signed_at"],
         key_expires_at=data["key_expires_at"],
+        signature_expires_at=data["signature_expires_at"],
         problems=tuple(Problem(where, message, path) for where, message, path in data["problems"]),
     )
 

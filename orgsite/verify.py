@@ -26,7 +26,7 @@ from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
 from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
-RULES_VERSION = "3"
+RULES_VERSION = "4"
 _NO_KEYS = "no-keys"
 KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
 T = TypeVar("T")
@@ -54,15 +54,22 @@ class _Prepared:
 class Verifier:
     """Judges commits of one community, caching keyrings, allowlists and verdicts."""
 
-    def __init__(self, repo: CommunityRepo, introduction: str, *, jobs: int = 2) -> None:
+    def __init__(self, repo: CommunityRepo, introduction: str, *, jobs: int = 2, save_verdicts: bool = True) -> None:
         self.repo = repo
         self.introduction = introduction
         self._jobs = jobs
+        self._save_verdicts = save_verdicts
+        self._unsaved: list[Verdict] = []
         self._parsed_files: dict[str, Any] = {}  # blob id -> parsed allowlist or community.toml
         self._keyrings: dict[str, Keyring] = {}
         self._changes: dict[str, list[Change]] = {}
         self._key_files: dict[str, KeyFile] = {}
         self._cache = VerdictCache(repo.cache_dir / "verdicts.sqlite", f"{RULES_VERSION}:{introduction}")
+
+    def save(self) -> None:
+        """Keep the verdicts held back so far (a hook calls this only for a push it accepts)."""
+        self._cache.put_many(self._unsaved)
+        self._unsaved = []
 
     def close(self) -> None:
         """Release the verdict cache."""
@@ -178,7 +185,10 @@ class Verifier:
         todo = [self._prepare(c) for c in commits if c not in found]
         checks = self._check_signatures(todo)
         fresh = [self._judge(p, checks) for p in todo]
-        self._cache.put_many(fresh)
+        if self._save_verdicts:
+            self._cache.put_many(fresh)
+        else:
+            self._unsaved.extend(fresh)
         found.update((v.commit, v) for v in fresh)
         return found
 
@@ -228,6 +238,7 @@ class Verifier:
             signed_at=check.signed_at if check else None,
             key_expires_at=check.key_expires_at if check else None,
             problems=tuple(problems),
+            signature_expires_at=check.signature_expires_at if check else None,
         )
 
 
@@ -331,9 +342,14 @@ def check_push(
     if not intro or not repo.is_commit(intro):
         return [Problem("push", f"this repository has no valid {INTRODUCTION_KEY}; create it with `orgsite init`")]
     known = repo.ref_targets() if server_has is None else list(server_has)
-    verifier = Verifier(repo, intro)
+    # Nothing judged during a refused push is kept: its objects are dropped, and nothing learnt
+    # from them should stand as a reason to accept anything later.
+    verifier = Verifier(repo, intro, save_verdicts=False)
     try:
-        return _check_updates(repo, verifier, intro, updates, known, now)
+        problems = _check_updates(repo, verifier, intro, updates, known, now)
+        if not problems:
+            verifier.save()
+        return problems
     finally:
         verifier.close()
 
@@ -389,7 +405,7 @@ def _check_new_commits(
         verdict = verdicts[commit]
         problems.extend(verdict.problems)
         if verdict.accepted:
-            expired = policy.key_expired_problem(commit, verdict.key_expires_at, now)
+            expired = policy.expiry_problem(verdict, now)
             if expired:
                 problems.append(expired)
     return problems

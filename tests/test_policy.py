@@ -6,7 +6,7 @@ import pytest
 
 from orgsite import policy
 from orgsite.allowlist import render_allowlist
-from orgsite.model import Allowlist, Change, Limits, Member, SignatureCheck, SignatureStatus
+from orgsite.model import Allowlist, Change, Limits, Member, SignatureCheck, SignatureStatus, Verdict
 
 ALICE = "A" * 40
 BOB = "B" * 40
@@ -40,19 +40,32 @@ def good(fpr=BOB, **kw):
         ),
         (SignatureCheck(SignatureStatus.BAD), ["signature is " + SignatureStatus.BAD.value]),
         (SignatureCheck(SignatureStatus.REVOKED), ["signature is made by a revoked key"]),
+        # A signature that expired after it was made is judged at push time, not here.
+        (
+            SignatureCheck(
+                SignatureStatus.GOOD_SIGNATURE_EXPIRED, BOB, NOW - 10, None, 8, signature_expires_at=NOW - 5
+            ),
+            [],
+        ),
     ],
 )
 def test_signature_problems_judge_at_signature_time(check, expected):
     assert policy.signature_problems(check) == expected
 
 
-def test_key_expired_problem_only_once_expiry_has_passed():
-    assert policy.key_expired_problem("c" * 40, NOW + 1, NOW) is None
-    assert policy.key_expired_problem("c" * 40, None, NOW) is None
-    assert (
-        str(policy.key_expired_problem("c" * 40, NOW, NOW))
-        == "ccccccc: the signing key has expired; extend it or use a new key"
-    )
+@pytest.mark.parametrize(
+    ("key_expires", "signature_expires", "message"),
+    [
+        (None, None, None),
+        (NOW + 1, NOW + 1, None),
+        (NOW, None, "ccccccc: the signing key has expired; extend it or use a new key"),
+        (None, NOW, "ccccccc: the signature has expired; sign the commit again (`git commit --amend --no-edit -S`)"),
+    ],
+)
+def test_expiry_is_judged_at_push_time_from_what_the_verdict_recorded(key_expires, signature_expires, message):
+    verdict = Verdict("c" * 40, BOB, "bob", NOW - 100, key_expires, (), signature_expires)
+    problem = policy.expiry_problem(verdict, NOW)
+    assert (str(problem) if problem else None) == message
 
 
 def facts(changes=(), check=None, allowlists=(OPS,), *, files=None, is_root=False, is_introduction=False):
