@@ -30,7 +30,16 @@ _ATTACHMENT_PATH = re.compile(
     rf"posts/(?P<handle>{_HANDLE})/[a-z0-9][a-z0-9_.-]{{0,99}}\.(?:{'|'.join(ATTACHMENT_SUFFIXES)})\Z"
 )
 _LIMIT_FIELDS = {
-    f: int for f in ("max_file_bytes", "max_push_commits", "max_push_bytes", "max_commit_files", "max_push_files")
+    f: int
+    for f in (
+        "max_file_bytes",
+        "max_post_bytes",
+        "max_push_commits",
+        "max_push_bytes",
+        "max_push_post_bytes",
+        "max_commit_files",
+        "max_push_files",
+    )
 }
 _COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits"}
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -114,8 +123,10 @@ def render_community(community: Community) -> str:
         f"branch = {toml_value(community.branch)}\n"
         "\n[limits]\n"
         f"max_file_bytes = {limits.max_file_bytes}\n"
+        f"max_post_bytes = {limits.max_post_bytes}\n"
         f"max_push_commits = {limits.max_push_commits}\n"
         f"max_push_bytes = {limits.max_push_bytes}\n"
+        f"max_push_post_bytes = {limits.max_push_post_bytes}\n"
         f"max_commit_files = {limits.max_commit_files}\n"
         f"max_push_files = {limits.max_push_files}\n"
     )

@@ -47,6 +47,8 @@ class Limits:
     max_push_bytes: int = 100 * 1024 * 1024
     max_commit_files: int = 1000
     max_push_files: int = 10_000
+    max_post_bytes: int = 256 * 1024
+    max_push_post_bytes: int = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -219,12 +219,14 @@ def file_problems(where: str, change: Change, limits: Limits, read: Callable[[st
                 change.path,
             )
         ]
-    if change.size > limits.max_file_bytes:
+    bound, name = (
+        (limits.max_post_bytes, "max_post_bytes") if kind.kind == "post" else (limits.max_file_bytes, "max_file_bytes")
+    )
+    if change.size > bound:
         return [
             Problem(
                 where,
-                f"is {change.size} bytes, over the limit of {limits.max_file_bytes} "
-                "(limits.max_file_bytes in community.toml)",
+                f"is {change.size} bytes, over the limit of {bound} (limits.{name} in community.toml)",
                 change.path,
             )
         ]
@@ -327,7 +329,9 @@ def commit_size_problem(commit: str, file_count: int, limits: Limits) -> Problem
     return None
 
 
-def push_size_problems(commit_count: int, byte_count: int, limits: Limits, file_count: int = 0) -> list[Problem]:
+def push_size_problems(
+    commit_count: int, byte_count: int, limits: Limits, file_count: int = 0, post_bytes: int = 0
+) -> list[Problem]:
     """Why a push is too large to examine (empty when within the community's bounds).
 
     Bytes and files are counted per path and per commit: one large file written under many names,
@@ -345,5 +349,13 @@ def push_size_problems(commit_count: int, byte_count: int, limits: Limits, file_
     if file_count > limits.max_push_files:
         problems.append(
             Problem("push", f"writes {file_count} files, over {limits.max_push_files} (limits.max_push_files)")
+        )
+    if post_bytes > limits.max_push_post_bytes:
+        # Post text is what the site renders: this bounds what one push can add to the next build.
+        problems.append(
+            Problem(
+                "push",
+                f"writes {post_bytes} bytes of posts, over {limits.max_push_post_bytes} (limits.max_push_post_bytes)",
+            )
         )
     return problems

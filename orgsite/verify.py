@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from orgsite import policy
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.commitsig import split_signed_commit
-from orgsite.content import COMMUNITY_PATH, KEYS_DIR, parse_community
+from orgsite.content import COMMUNITY_PATH, KEYS_DIR, is_post_path, parse_community
 from orgsite.errors import OrgsiteError, RepoError
 from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring, key_file_facts
@@ -388,7 +388,7 @@ def _check_new_commits(
     if size_problems:
         return size_problems
     commits = repo.walk(tip, existing)
-    byte_count = file_count = 0
+    byte_count = file_count = post_bytes = 0
     for commit in commits:
         written = [c for c in verifier.changes(commit) if not c.deleted]
         too_many = policy.commit_size_problem(commit, len(written), limits)
@@ -396,7 +396,8 @@ def _check_new_commits(
             return [too_many]
         byte_count += sum(c.size for c in written)
         file_count += len(written)
-    size_problems = policy.push_size_problems(count, byte_count, limits, file_count)
+        post_bytes += sum(c.size for c in written if is_post_path(c.path))
+    size_problems = policy.push_size_problems(count, byte_count, limits, file_count, post_bytes)
     if size_problems:
         return size_problems
     verdicts = verifier.verdicts(commits)

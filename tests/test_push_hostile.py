@@ -117,3 +117,22 @@ def test_tree_listing_a_path_twice_is_refused_by_the_hook_in_older_communities(c
     ]
     fsck = run("git", "config", "receive.fsckObjects", cwd=community.bare).stdout.decode().strip()
     assert fsck == "true"  # the upgrade: git checks every later push itself
+
+
+def test_post_over_the_post_size_bound_is_refused(community):
+    bob = community.bob
+    commit = bob.post("tome", "A tome", body="x" * (256 * 1024) + "\n")
+    [line] = refused(community, bob)
+    assert line.startswith(f"orgsite: {commit[:7]} posts/bob/tome.md: is ")
+    assert line.endswith("over the limit of 262144 (limits.max_post_bytes in community.toml)")
+
+
+def test_push_post_text_is_bounded_as_what_the_next_build_renders(community):
+    _operator_sets_limit(community, "max_push_post_bytes", 3000)
+    bob = community.bob
+    for n in range(2):
+        bob.post(f"chapter{n}", f"Chapter {n}", body="y" * 2000 + "\n")
+    [line] = refused(community, bob)
+    assert line.startswith("orgsite: push: writes ") and line.endswith(
+        "bytes of posts, over 3000 (limits.max_push_post_bytes)"
+    )

@@ -32,21 +32,24 @@ def test_posts_that_would_stall_or_crash_a_build_are_left_out_and_the_rest_is_bu
 
 def test_one_large_post_costs_its_page_not_the_index_the_feeds_or_the_history(community, tmp_path):
     bob = community.bob
-    words = " ".join(f"word{n}" for n in range(60_000)) + "\n"  # about 500 KB of text
+    words = " ".join(f"word{n}" for n in range(25_000)) + "\n"  # about 220 KB of text, within max_post_bytes
     bob.post("long", "A very long post", body=words)
+    bob.write("posts/bob/photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 1200)  # 300 KB
+    bob.commit("a photo")
     assert bob.push().ok
     site = tmp_path / "site"
     built = build(community.bare, site)
     assert built.returncode == 0, built.stderr
-    assert "word59999" in article_text(page(site, "posts/bob/long"))  # the page has it all
+    assert "word24999" in article_text(page(site, "posts/bob/long"))  # the page has it all
     index = json.loads((site / "search/search_index.json").read_text())
     long_entries = [d for d in index["docs"] if d["location"].startswith("posts/bob/long/")]
     assert long_entries and sum(len(d["text"]) for d in long_entries) < 25_000
     [entry] = [e for e in feedparser.parse((site / "feed.xml").read_bytes()).entries if e.title == "A very long post"]
     assert len(entry.summary) < 1200 and "content" not in entry
-    commit = bob.head()
-    assert "Too large to show here: " in article_text(page(site, f"commits/{commit}"))
-    assert (site / f"commits/{commit}/index.html").stat().st_size < 100_000
+    post_commit, photo_commit = bob.git("rev-parse", "HEAD~1"), bob.head()
+    assert "KB more ( git show shows it)" in article_text(page(site, f"commits/{post_commit}"))
+    assert (site / f"commits/{post_commit}/index.html").stat().st_size < 120_000
+    assert "Too large to show here: 300 KB" in article_text(page(site, f"commits/{photo_commit}"))
 
 
 def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():
@@ -74,3 +77,14 @@ def test_titles_keep_every_unicode_character_on_the_page_the_tab_and_in_search(c
     index = json.loads((site / "search/search_index.json").read_text())
     titles = [d["title"] for d in index["docs"] if d["location"] == "posts/bob/party/"]
     assert titles and "🎉" in titles[0] and "𝒻𝓊𝓃" in titles[0]
+
+
+def test_a_commit_page_shows_diffs_until_its_budget_is_spent():
+    from orgsite.repo import FilePatch
+    from orgsite.site.pages import MAX_DIFF_BYTES, within_budget
+
+    patches = [FilePatch(f"posts/bob/{n}.md", "A", "x" * MAX_DIFF_BYTES * 2) for n in range(6)]
+    shown = [flag for _, flag in within_budget(patches, 4 * MAX_DIFF_BYTES)]
+    assert shown == [True, True, True, True, False, False]
+    small = [FilePatch("posts/bob/s.md", "A", "tiny")]
+    assert within_budget(small, 0) == [(small[0], False)]

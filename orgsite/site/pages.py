@@ -26,6 +26,7 @@ POSTS_PER_PAGE = 20
 COMMITS_PER_PAGE = 50
 MAX_DIFF_LINES = 2000
 MAX_DIFF_BYTES = 64 * 1024
+MAX_COMMIT_PAGE_DIFF_BYTES = 256 * 1024
 NAV = [
     {"Home": "index.md"},
     {"Members": "members/index.md"},
@@ -103,6 +104,17 @@ def diff_html(patch: FilePatch) -> markupsafe.Markup:
         rest = len(patch.text) - len("\n".join(lines[:MAX_DIFF_LINES]))
         shown.append(f'<span class="hunk">… {rest // 1024 + 1} KB more (<code>git show</code> shows it)</span>')
     return markupsafe.Markup('<pre class="orgsite-diff">' + "\n".join(shown) + "\n</pre>")
+
+
+def within_budget(patches: Sequence[FilePatch], budget: int) -> list[tuple[FilePatch, bool]]:
+    """Each patch with whether its diff is shown: diffs are shown in order until `budget` bytes are spent,
+    so a commit page stays small whatever the commit holds (the files past it are listed by name)."""
+    shown = []
+    for patch in patches:
+        cost = min(len(patch.text), MAX_DIFF_BYTES)
+        shown.append((patch, cost <= budget))
+        budget -= cost if cost <= budget else budget
+    return shown
 
 
 def tag_slugs(tags: Sequence[str]) -> dict[str, str]:
@@ -215,7 +227,7 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
                 f"commits/{commit.id}.md",
                 f"Commit {commit.short}: {commit.subject}",
                 "commit.html",
-                {"commit": commit},
+                {"commit": commit, "patches": within_budget(commit.patches, MAX_COMMIT_PAGE_DIFF_BYTES)},
                 searchable=False,
                 stamped=True,
             )
