@@ -197,7 +197,7 @@ def _date(value: object) -> dt.date | None:
     if not isinstance(when, dt.date):
         raise ContentError(f"date {shown(value)} is not a date like 2026-05-01 or 2026-05-01T12:00:00")
     if not EARLIEST_YEAR <= when.year <= LATEST_YEAR:
-        raise ContentError(f"date {shown(value)} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+        raise ContentError(f"date {shown(when.isoformat())} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}")
     return when
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ class CommunityHistory:
     members: dict[str, MemberInfo]
     events: list[MembershipEvent]  # newest first
     tags: dict[str, list[PostInfo]]
-    attachments: dict[str, bytes]
+    attachments: dict[str, Callable[[], bytes]]  # path -> its bytes, read when asked
     warnings: list[str]
 
     def leave_out(self, paths: set[str]) -> None:
@@ -221,12 +222,12 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     for post in posts:
         for tag in post.meta.tags:
             tags[tag].append(post)
-    attachments = {}
+    attachments: dict[str, Callable[[], bytes]] = {}
     for path in sorted(published_files):
         kind = classify_path(path)
-        data = repo.read(tip, path) if kind is not None and kind.kind == "attachment" else None
-        if data is not None:
-            attachments[path] = data
+        if kind is not None and kind.kind == "attachment":
+            # Read when written, one at a time: a push's worth of pictures never sits in memory at once.
+            attachments[path] = functools.partial(repo.read_blob, files[path].blob)
     commits.reverse()
     events.reverse()
     return CommunityHistory(

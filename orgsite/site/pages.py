@@ -8,7 +8,7 @@ import html
 import posixpath
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -193,7 +193,7 @@ class _Renderer:
             yield self.page(path, heading, "post_list.html", {**pager, "intro": intro, "feed": feed})
 
 
-def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]:
+def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
     """Every page of the site, and the other files (feeds, attachments) by their path under docs/."""
     r = _Renderer(history)
     community = history.community
@@ -233,7 +233,7 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes]]
             )
         )
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
-    files = dict(history.attachments)
+    files: dict[str, bytes | Callable[[], bytes]] = dict(history.attachments)
     feed_id = f"urn:orgsite:{history.introduction}"
     files["feed.xml"] = atom_feed(
         community_id=feed_id,
@@ -307,7 +307,8 @@ def write_docs(history: CommunityHistory, docs: Path) -> Docs:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(page.front_matter(), encoding="utf-8")
-    for path, data in files.items():
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else content()
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
