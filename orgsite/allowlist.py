@@ -47,7 +47,8 @@ def _member(table: object, index: int) -> Member:
         raise ConfigError(f"{where}: each member must be a [[member]] table")
     unknown = sorted(set(table) - _FIELDS)
     if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_FIELDS))}")
+        allowed = ", ".join(sorted(_FIELDS))
+        raise ConfigError(f"{where}: unknown field(s) {shown(', '.join(unknown))}; allowed: {allowed}")
     handle = _one_line(table.get("handle"), "handle", where)
     problem = handle_problem(handle)
     if problem:
@@ -82,7 +83,8 @@ def parse_allowlist(text: str) -> Allowlist:
         raise ConfigError(f"{ALLOWLIST_PATH}: not valid TOML ({e})") from e
     extra = sorted(set(data) - {"member"})
     if extra:
-        raise ConfigError(f"{ALLOWLIST_PATH}: unknown top-level key(s) {', '.join(extra)}; only [[member]] tables")
+        unknown = shown(", ".join(extra))
+        raise ConfigError(f"{ALLOWLIST_PATH}: unknown top-level key(s) {unknown}; only [[member]] tables")
     tables = data.get("member", [])
     if not isinstance(tables, list):
         raise ConfigError(f"{ALLOWLIST_PATH}: members must be written as [[member]] tables")

@@ -85,7 +85,7 @@ def parse_community(text: str) -> Community:
         raise ConfigError(f"{COMMUNITY_PATH}: not valid TOML ({e})") from e
     unknown = sorted(set(data) - _COMMUNITY_FIELDS)
     if unknown:
-        raise ConfigError(f"{COMMUNITY_PATH}: unknown key(s) {', '.join(unknown)}")
+        raise ConfigError(f"{COMMUNITY_PATH}: unknown key(s) {shown(', '.join(unknown))}")
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or "\n" in name:
         raise ConfigError(f"{COMMUNITY_PATH}: 'name' must be a non-empty one-line string")
@@ -100,7 +100,7 @@ def parse_community(text: str) -> Community:
         raise ConfigError(f"{COMMUNITY_PATH}: [limits] must be a table")
     unknown = sorted(set(limits_table) - set(_LIMIT_FIELDS))
     if unknown:
-        raise ConfigError(f"{COMMUNITY_PATH}: unknown limit(s) {', '.join(unknown)}")
+        raise ConfigError(f"{COMMUNITY_PATH}: unknown limit(s) {shown(', '.join(unknown))}")
     for key, value in limits_table.items():
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError(f"{COMMUNITY_PATH}: limits.{key} must be a positive whole number")

@@ -131,7 +131,8 @@ class Problem:
 
     def __str__(self) -> str:
         if self.path:
-            return f"{self.where} {self.path}: {self.message}"
+            path = self.path if len(self.path) <= 200 else self.path[:200] + "…"  # git allows 4 KiB paths
+            return f"{self.where} {path}: {self.message}"
         return f"{self.where}: {self.message}"
 
 

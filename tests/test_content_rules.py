@@ -33,12 +33,12 @@ def test_allowlist_round_trips_through_render():
         (ENTRY.replace('"alice"', '"' + "a" * 33 + '"'), "must be 1-32 of a-z"),
         (ENTRY.replace('"operator"', '"member"'), "no operator is left"),
         (ENTRY.replace(FPR, "1234"), "is not a 40-hex-digit OpenPGP fingerprint"),
-        (ENTRY.replace("fingerprints", "fingerprint"), "unknown field(s) fingerprint"),
+        (ENTRY.replace("fingerprints", "fingerprint"), "unknown field(s) 'fingerprint'"),
         (ENTRY + ENTRY, "handle 'alice' is listed twice"),
         (ENTRY + ENTRY.replace('"alice"', '"bob"'), f"fingerprint {FPR} is listed twice"),
         (ENTRY.replace('name = "Alice"', 'name = "A\\nB"'), "'name' must be a non-empty one-line string"),
         ("", "no operator is left"),
-        ('owner = "me"\n' + ENTRY, "unknown top-level key(s) owner"),
+        ('owner = "me"\n' + ENTRY, "unknown top-level key(s) 'owner'"),
     ],
 )
 def test_malformed_allowlist_is_rejected_with_its_reason(text, message):
@@ -59,9 +59,9 @@ def test_community_round_trips_and_has_generous_defaults():
         ("name = ", "not valid TOML"),
         ('description = "no name"\n', "'name' must be a non-empty one-line string"),
         ('name = "x"\n[limits]\nmax_file_bytes = -1\n', "limits.max_file_bytes must be a positive whole number"),
-        ('name = "x"\n[limits]\nmax_files = 3\n', "unknown limit(s) max_files"),
+        ('name = "x"\n[limits]\nmax_files = 3\n', "unknown limit(s) 'max_files'"),
         ('name = "x"\nbranch = "../x"\n', "is not a safe branch name"),
-        ('name = "x"\ncolour = "red"\n', "unknown key(s) colour"),
+        ('name = "x"\ncolour = "red"\n', "unknown key(s) 'colour'"),
     ],
 )
 def test_malformed_community_toml_is_rejected(text, message):
