@@ -117,6 +117,8 @@ def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -
     report = build_site(repo, out, config_file=config_file, branch=branch)
     for warning in report.warnings:
         _echo(f"warning: {warning}", err=True)
+    for note in report.notes:
+        _echo(f"note: {note}", err=True)
     _echo(f"Built {report.pages} pages ({report.posts} posts, {report.commits} commits) into {report.out}")
     _echo(f"Open {report.out / 'index.html'}, or serve it: python3 -m http.server -d {report.out} 8000")
 

@@ -41,7 +41,8 @@ _LIMIT_FIELDS = {
         "max_push_files",
     )
 }
-_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits"}
+_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url"}
+_PUBLIC_URL = re.compile(r"https?://[^\s\"'<>]{1,200}\Z")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
@@ -89,9 +90,12 @@ def parse_community(text: str) -> Community:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or "\n" in name:
         raise ConfigError(f"{COMMUNITY_PATH}: 'name' must be a non-empty one-line string")
-    for key in ("description", "language", "branch"):
+    for key in ("description", "language", "branch", "url"):
         if key in data and not isinstance(data[key], str):
             raise ConfigError(f"{COMMUNITY_PATH}: '{key}' must be a string")
+    url = data.get("url", "")
+    if url and not _PUBLIC_URL.match(url):
+        raise ConfigError(f"{COMMUNITY_PATH}: url {shown(url)} must be the site's address, like https://family.example.org/")
     branch = data.get("branch", "main")
     if not _BRANCH.match(branch):
         raise ConfigError(f"{COMMUNITY_PATH}: branch {shown(branch)} is not a safe branch name")
@@ -110,17 +114,20 @@ def parse_community(text: str) -> Community:
         language=data.get("language", "en"),
         branch=branch,
         limits=Limits(**limits_table),
+        url=url,
     )
 
 
 def render_community(community: Community) -> str:
     """The community.toml text for `community`, limits written out so operators can see and change them."""
     limits = community.limits
+    url = f"url = {toml_value(community.url)}\n" if community.url else ""
     return (
         f"name = {toml_value(community.name)}\n"
         f"description = {toml_value(community.description)}\n"
         f"language = {toml_value(community.language)}\n"
         f"branch = {toml_value(community.branch)}\n"
+        f"{url}"
         "\n[limits]\n"
         f"max_file_bytes = {limits.max_file_bytes}\n"
         f"max_post_bytes = {limits.max_post_bytes}\n"

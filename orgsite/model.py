@@ -60,6 +60,7 @@ class Community:
     language: str = "en"
     branch: str = "main"
     limits: Limits = field(default_factory=Limits)
+    url: str = ""  # where readers find the site (https://…/), for absolute links in feeds
 
 
 class SignatureStatus(Enum):

@@ -58,7 +58,7 @@ def page(site: Path, url: str) -> str:
 def article_text(html: str) -> str:
     """The visible text of the page's main article, whitespace folded."""
     start = html.index('<article class="md-content__inner')
-    end = html.index("</article>", start)
+    end = html.rindex("</article>")  # Material's article holds orgsite's own <article> cards
     return " ".join(" ".join(parse(html[start:end]).text).split())
 
 

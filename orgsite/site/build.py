@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
-from orgsite.model import Community
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG, require_resources
-from orgsite.site.history import read_history
+from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.verify import community_branch
 
+NO_URL_NOTE = (
+    "community.toml sets no url: feed entries link relative to the feed, which some feed readers do not follow "
+    '(an operator can add url = "https://…/")'
+)
 MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
 _OWNER = "owner.pid"  # in a build's scratch folder: the process building it
@@ -37,6 +40,7 @@ class BuildReport:
     posts: int
     commits: int
     warnings: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
 
 class _Collect(logging.Handler):
@@ -48,7 +52,8 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, community: Community) -> None:
+def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory) -> None:
+    community = history.community
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs import exceptions
     from mkdocs.commands.build import build
@@ -97,6 +102,14 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, co
         )
         if _material_knows(community.language):
             config.theme["language"] = community.language
+        if community.url:
+            config["site_url"] = community.url.rstrip("/") + "/"  # the 404 page's links need the site's path
+        newest = history.commits[0]
+        config.extra["orgsite_newest"] = {
+            "id": newest.id,
+            "time": newest.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "time_text": newest.time.strftime("%Y-%m-%d %H:%M UTC"),
+        }
         config.plugins["orgsite-pages"] = GeneratedPages()
         config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -202,11 +215,12 @@ def build_site(
         (scratch / _OWNER).write_text(str(os.getpid()))
         docs, site = scratch / "docs", scratch / "site"
         generated = write_docs(history, docs)
-        _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history.community)
+        _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history)
         stamp_pages(site, generated.stamped)
         swap_in(site, out, history.tip)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    notes = () if history.community.url else (NO_URL_NOTE,)
     return BuildReport(
-        out, history.tip, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings)
+        out, history.tip, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings), notes
     )

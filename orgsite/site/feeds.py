@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from urllib.parse import urljoin
 
 from orgsite.site.history import PostInfo
 from orgsite.site.safe_markdown import plain_excerpt
@@ -19,6 +22,15 @@ def _stamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_URL_ATTRIBUTE = re.compile(r'(\s(?:src|href)=")([^"]*)(")')
+
+
+def _absolute(body: str, page_url: str) -> str:
+    """A post's HTML with its relative links and pictures made absolute from its page's public URL."""
+    return _URL_ATTRIBUTE.sub(lambda m: m.group(1) + urljoin(page_url, html.unescape(m.group(2))).replace(
+        "&", "&amp;").replace('"', "&quot;") + m.group(3), body)  # fmt: skip
+
+
 def atom_feed(
     *,
     community_id: str,
@@ -28,8 +40,15 @@ def atom_feed(
     bodies: dict[str, str],
     root: str,
     self_href: str,
+    public_url: str = "",
 ) -> bytes:
-    """An Atom document of the newest posts; links are relative to the feed's own location (`root`)."""
+    """An Atom document of the newest posts.
+
+    Links and pictures are absolute when the community's public `url` is known (feed readers need
+    that); otherwise they are relative to the feed's own location (`root` leads back to the site's).
+    """
+    site = public_url.rstrip("/") + "/" if public_url else ""
+    root = site or root
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
     newest = posts[:FEED_LENGTH]
@@ -49,7 +68,7 @@ def atom_feed(
         ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{root}{post.url}")
         for tag in post.meta.tags:
             ET.SubElement(entry, f"{{{ATOM}}}category", term=tag)
-        body = bodies[post.path]
+        body = _absolute(bodies[post.path], f"{site}{post.url}") if site else bodies[post.path]
         if len(body) > MAX_ENTRY_CHARS:  # a feed entry carries a summary of a long post, the page has it all
             ET.SubElement(entry, f"{{{ATOM}}}summary", type="html").text = plain_excerpt(body, SUMMARY_CHARS)
         else:

@@ -82,6 +82,7 @@ class PostInfo:
     author_is_former: bool
     revisions: list[Revision]
     replies: list[PostInfo] = field(default_factory=list)
+    parent: PostInfo | None = None  # the published post this one answers
 
     @property
     def url(self) -> str:
@@ -108,9 +109,43 @@ class PostInfo:
             return dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
         return self.created.time
 
+    @property
+    def anchor(self) -> str:
+        """The id of this post's place in its thread (the permalink's fragment)."""
+        return "reply-" + self.path[len("posts/") : -len(".md")].replace("/", "-")
+
+    @property
+    def root(self) -> PostInfo:
+        """The post that opened this post's thread (itself, for a post that answers none)."""
+        post = self
+        while post.parent is not None:
+            post = post.parent
+        return post
+
+    def thread(self) -> list[tuple[PostInfo, int]]:
+        """Every reply below this post, replies to replies included, in reading order, with its depth."""
+        rows: list[tuple[PostInfo, int]] = []
+        stack = [(reply, 1) for reply in reversed(self.replies)]
+        while stack:  # no recursion: a chain of a thousand replies is a thousand rows, not a crash
+            reply, depth = stack.pop()
+            rows.append((reply, depth))
+            stack.extend((child, depth + 1) for child in reversed(reply.replies))
+        return rows
+
     def thread_size(self) -> int:
         """How many replies, replies to replies included."""
-        return sum(1 + reply.thread_size() for reply in self.replies)
+        return len(self.thread())
+
+    def last_reply(self) -> PostInfo | None:
+        """The newest reply anywhere in the thread."""
+        replies = [reply for reply, _ in self.thread()]
+        return max(replies, key=lambda p: (p.created.time, p.created.position), default=None)
+
+    def activity(self) -> tuple[dt.datetime, int]:
+        """When the thread last changed (a reply or an edit anywhere in it), ties broken by history order."""
+        commits = [self.updated] + [reply.updated for reply, _ in self.thread()]
+        latest = max(commits, key=lambda c: (c.time, c.position))
+        return latest.time, latest.position
 
 
 @dataclass(frozen=True)
@@ -143,6 +178,11 @@ class CommunityHistory:
     tip: str
     commits: list[CommitInfo]  # newest first
     posts: list[PostInfo]  # newest first
+
+    @property
+    def threads(self) -> list[PostInfo]:
+        """The posts that open a conversation, the most recently active first."""
+        return sorted((p for p in self.posts if p.parent is None), key=PostInfo.activity, reverse=True)
     members: dict[str, MemberInfo]
     events: list[MembershipEvent]  # newest first
     tags: dict[str, list[PostInfo]]
@@ -154,6 +194,8 @@ class CommunityHistory:
         self.posts = [p for p in self.posts if p.path not in paths]
         for post in self.posts:
             post.replies = [r for r in post.replies if r.path not in paths]
+            if post.parent is not None and post.parent.path in paths:
+                post.parent = None  # its thread's opening post is gone: it opens its own
         for info in self.members.values():
             info.posts = [p for p in info.posts if p.path not in paths]
         kept = {tag: [p for p in posts if p.path not in paths] for tag, posts in self.tags.items()}
@@ -271,6 +313,16 @@ def _revisions(commits: list[CommitInfo], files: dict[str, Lineage]) -> dict[str
     }
 
 
+def _answers(post: PostInfo, ancestor: PostInfo) -> bool:
+    """True when `post` is `ancestor` or answers it through its parents (a reply_to cycle, made by edits)."""
+    seen: PostInfo | None = post
+    while seen is not None:
+        if seen is ancestor:
+            return True
+        seen = seen.parent
+    return False
+
+
 def _posts(
     repo: CommunityRepo,
     tip: str,
@@ -296,8 +348,9 @@ def _posts(
         posts[path] = PostInfo(path, meta, info.member, not info.current, revs)
     for post in posts.values():
         parent = posts.get(post.meta.reply_to or "")
-        if parent is not None:
+        if parent is not None and not _answers(parent, post):
             parent.replies.append(post)
+            post.parent = parent
     ordered = sorted(posts.values(), key=lambda p: (p.date, p.created.position), reverse=True)
     for post in ordered:
         post.replies.sort(key=lambda p: (p.date, p.created.position))

@@ -3,10 +3,12 @@ from orgsite's own templates with autoescape on (nothing from the repository rea
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import html
 import posixpath
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,10 +21,11 @@ import yaml
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
-from orgsite.site.history import CommunityHistory
-from orgsite.site.safe_markdown import render_post_body
+from orgsite.site.history import CommunityHistory, PostInfo
+from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
 
 POSTS_PER_PAGE = 20
+EXCERPT_CHARS = 180
 COMMITS_PER_PAGE = 50
 MAX_DIFF_LINES = 2000
 MAX_DIFF_BYTES = 64 * 1024
@@ -33,6 +36,7 @@ NAV = [
     {"Tags": "tags/index.md"},
     {"History": "history/index.md"},
     {"Membership": "membership.md"},
+    {"Help": "help/index.md"},
 ]
 
 
@@ -59,10 +63,9 @@ class Page:
         # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
         # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
         # would fold its line-break characters, which a one-line title shows as spaces.
-        front: dict[str, object] = {
-            "title": _LINE_BREAKS.sub(" ", html.escape(self.title)),
-            "hide": ["navigation", "toc"],
-        }
+        front: dict[str, object] = {"hide": ["navigation", "toc"]}
+        if self.title:  # the home page has none: Material then titles it with the community's name alone
+            front["title"] = _LINE_BREAKS.sub(" ", html.escape(self.title))
         if not self.searchable:
             front["search"] = {"exclude": True}
         return "---\n" + yaml.safe_dump(front, allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
@@ -103,7 +106,8 @@ def diff_html(patch: FilePatch) -> markupsafe.Markup:
     if len(lines) > MAX_DIFF_LINES or len(patch.text) > MAX_DIFF_BYTES:
         rest = len(patch.text) - len("\n".join(lines[:MAX_DIFF_LINES]))
         shown.append(f'<span class="hunk">… {rest // 1024 + 1} KB more (<code>git show</code> shows it)</span>')
-    return markupsafe.Markup('<pre class="orgsite-diff">' + "\n".join(shown) + "\n</pre>")
+    # tabindex: a wide diff scrolls sideways, and keyboard users must be able to reach it to scroll it.
+    return markupsafe.Markup('<pre class="orgsite-diff" tabindex="0">' + "\n".join(shown) + "\n</pre>")
 
 
 def within_budget(patches: Sequence[FilePatch], budget: int) -> list[tuple[FilePatch, bool]]:
@@ -155,6 +159,11 @@ def render_bodies(history: CommunityHistory) -> dict[str, str]:
     return bodies
 
 
+def _reply_command(post: PostInfo) -> str:
+    title = post.root.meta.title
+    return f"orgsite post {shlex.quote(title if title.startswith('Re: ') else 'Re: ' + title)} --reply-to {post.path}"
+
+
 class _Renderer:
     def __init__(self, history: CommunityHistory) -> None:
         self.history = history
@@ -165,9 +174,16 @@ class _Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(diff=diff_html, tag_slugs=tag_slugs(list(history.tags)))
         self.bodies = render_bodies(history)
-        self.env.globals["bodies"] = self.bodies
+        self.env.globals.update(
+            diff=diff_html,
+            tag_slugs=tag_slugs(list(history.tags)),
+            bodies=self.bodies,
+            excerpts={p: markupsafe.Markup(plain_excerpt(body, EXCERPT_CHARS)) for p, body in self.bodies.items()},
+            reply_command=_reply_command,
+            community=history.community,
+            utc=dt.UTC,
+        )
 
     def page(
         self,
@@ -176,7 +192,7 @@ class _Renderer:
         template: str,
         context: dict[str, object],
         *,
-        searchable: bool = True,
+        searchable: bool = False,
         stamped: bool = False,
         unindexed_template: str | None = None,
     ) -> Page:
@@ -187,28 +203,30 @@ class _Renderer:
             unindexed = self.env.get_template(unindexed_template).render(root=root_of(path), **context)
         return Page(path, title, html, searchable, stamped, unindexed)
 
-    def listing(self, base: str, title: str, posts: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
-        """A paginated list of posts under `base`."""
-        for path, heading, pager in _paginated(base, title, posts, POSTS_PER_PAGE):
-            yield self.page(path, heading, "post_list.html", {**pager, "intro": intro, "feed": feed})
+    def listing(self, base: str, title: str, threads: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
+        """A paginated list of conversations under `base`."""
+        for path, heading, pager in _paginated(base, title, threads, POSTS_PER_PAGE):
+            context = {**pager, "intro": intro, "feed": feed, "heading": heading}
+            yield self.page(path, "" if path == "index.md" else heading, "post_list.html", context)
+
+
+def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
+    """The conversations these posts belong to, the most recently active first."""
+    roots = {post.root.path: post.root for post in posts}
+    return sorted(roots.values(), key=PostInfo.activity, reverse=True)
 
 
 def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
     """Every page of the site, and the other files (feeds, attachments) by their path under docs/."""
     r = _Renderer(history)
     community = history.community
-    pages = list(r.listing("", community.name, history.posts, intro=community.description, feed="feed.xml"))
-    by_path = {post.path: post for post in history.posts}
+    intro = render_inline(community.description)
+    pages = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
     for post in history.posts:
-        parent = by_path.get(post.meta.reply_to or "")
+        # Only a post's own text is indexed: its thread, the reply command and its history come after.
         pages.append(
-            r.page(
-                post.path,
-                post.meta.title,
-                "post.html",
-                {"post": post, "parent": parent},
-                unindexed_template="post_history.html",
-            )
+            r.page(post.path, post.meta.title, "post.html", {"post": post}, searchable=True,
+                   unindexed_template="post_thread.html")  # fmt: skip
         )
     members = sorted(history.members.values(), key=lambda i: (not i.current, i.member.handle))
     pages.append(r.page("members/index.md", "Members", "members.html", {"members": members}))
@@ -218,9 +236,9 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes |
     pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
     slugs = r.env.globals["tag_slugs"]
     for tag, posts in tags:
-        pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", posts))
+        pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts)))
     for path, heading, pager in _paginated("history/", "History", history.commits, COMMITS_PER_PAGE):
-        pages.append(r.page(path, heading, "history.html", pager, searchable=False))
+        pages.append(r.page(path, heading, "history.html", pager))
     for commit in history.commits:
         pages.append(
             r.page(
@@ -228,33 +246,32 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes |
                 f"Commit {commit.short}: {commit.subject}",
                 "commit.html",
                 {"commit": commit, "patches": within_budget(commit.patches, MAX_COMMIT_PAGE_DIFF_BYTES)},
-                searchable=False,
                 stamped=True,
             )
         )
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
+    operators = [i.member for i in members if i.current and i.member.is_operator]
+    pages.append(r.page("help/index.md", "How this community works", "help_community.html", {"operators": operators}))
+    pages.append(r.page("help/posting.md", "How to post", "help_posting.html", {}))
+    pages.append(r.page("help/signatures.md", "What “Signed by” means", "help_signatures.html", {}))
     files: dict[str, bytes | Callable[[], bytes]] = dict(history.attachments)
     feed_id = f"urn:orgsite:{history.introduction}"
-    files["feed.xml"] = atom_feed(
-        community_id=feed_id,
-        feed_id=feed_id,
-        title=community.name,
-        posts=history.posts,
-        bodies=r.bodies,
-        root="",
-        self_href="feed.xml",
-    )
-    for info in members:
-        handle = info.member.handle
-        files[f"members/{handle}/feed.xml"] = atom_feed(
-            community_id=feed_id,
-            feed_id=f"{feed_id}:members:{handle}",
-            title=f"{community.name}: @{handle}",
-            posts=info.posts,
-            bodies=r.bodies,
-            root="../../",
-            self_href="feed.xml",
-        )
+    feeds = [("feed.xml", feed_id, community.name, history.posts)]
+    feeds += [
+        (f"members/{i.member.handle}/feed.xml", f"{feed_id}:members:{i.member.handle}",
+         f"{community.name}: {i.member.name}", i.posts)
+        for i in members
+    ]  # fmt: skip
+    for thread in history.threads:
+        posts = [thread] + [reply for reply, _ in thread.thread()]
+        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
+        title = f"{community.name}: {thread.meta.title}"
+        feeds.append((f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}", title, newest_first))
+    for path, this_id, title, posts in feeds:
+        files[path] = atom_feed(
+            community_id=feed_id, feed_id=this_id, title=title, posts=posts, bodies=r.bodies,
+            root="../" * path.count("/"), self_href="feed.xml", public_url=community.url,
+        )  # fmt: skip
     return pages, files
 
 

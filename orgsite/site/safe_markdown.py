@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+import markupsafe
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -109,7 +110,7 @@ def render_post_body(text: str, *, post_path: str) -> str:
     env: dict = {}
     tokens = _MARKDOWN.parse(text, env)
     _relink(tokens, post_dir, page_dir)
-    return nh3.clean(
+    html = nh3.clean(
         _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -117,9 +118,20 @@ def render_post_body(text: str, *, post_path: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
+    # A code block scrolls sideways on a phone: keyboard users must be able to reach it to scroll it.
+    return html.replace("<pre><code>", '<pre><code tabindex="0">')
 
 
 def plain_excerpt(html: str, limit: int) -> str:
     """The text of an HTML fragment (as escaped HTML, no tags), cut to about `limit` characters."""
     text = " ".join(nh3.clean(html, tags=set()).split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def render_inline(text: str) -> markupsafe.Markup:
+    """One line of member Markdown (the community's description) as safe inline HTML."""
+    html = _MARKDOWN.renderInline(text)
+    return markupsafe.Markup(
+        nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, attribute_filter=_keep_attribute,
+                  url_schemes=URL_SCHEMES, link_rel="noopener noreferrer")  # fmt: skip
+    )
