@@ -17,6 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 
@@ -49,8 +50,11 @@ class Browser:
             direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
             with direct.open(f"http://127.0.0.1:{port}/json/list", timeout=10) as listing:
                 targets = json.loads(listing.read())
+            with direct.open(f"http://127.0.0.1:{port}/json/version", timeout=10) as version:
+                self._browser_url = json.loads(version.read())["webSocketDebuggerUrl"]
             page = next(t for t in targets if t["type"] == "page")
-            self.socket = connect(page["webSocketDebuggerUrl"], max_size=2**28, proxy=None)
+            self._connection = connect(page["webSocketDebuggerUrl"], max_size=2**28, proxy=None)
+            self.socket = self._connection.__enter__()
             self.send("Page.enable")
             self.send("Runtime.enable")
         except BaseException:
@@ -59,9 +63,17 @@ class Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        socket = getattr(self, "socket", None)
-        if socket is not None:
-            socket.close()
+        connection = getattr(self, "_connection", None)
+        if connection is not None:
+            connection.__exit__(None, None, None)
+        if getattr(self, "_browser_url", None):
+            # Closed the way a person closes it, Chromium writes localStorage to the profile first.
+            try:
+                with connect(self._browser_url, proxy=None) as browser:
+                    browser.send(json.dumps({"id": 1, "method": "Browser.close"}))
+                    self.process.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired, WebSocketException):
+                pass
         self.process.terminate()
         try:
             self.process.wait(timeout=10)

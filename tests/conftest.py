@@ -110,3 +110,10 @@ def demo(tmp_path_factory):
     assert made.returncode == 0, made.stderr
     yield root, made.stdout
     _kill_agents(root / "gnupg")
+
+
+@pytest.fixture(scope="session")
+def demo_site(demo) -> Path:
+    """The site `orgsite demo` built."""
+    root, _ = demo
+    return root / "site"

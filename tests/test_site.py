@@ -6,16 +6,9 @@ import re
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from tests.html_scan import article_text, links, page, parse
 from tests.people import orgsite, run
-
-
-@pytest.fixture(scope="session")
-def demo_site(demo) -> Path:
-    root, _ = demo
-    return root / "site"
 
 
 def build(repo: Path, out: Path, *extra: str):
