@@ -138,8 +138,16 @@ config.plugins.on_shutdown()
 """
 
 
-def measure(body: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _MEASURE.format(body=body), *args], capture_output=True, text=True)
+def measure(body: str, *args: str, code: Path | None = None) -> dict:
+    """Run `body` in a fresh process (with orgsite from the checkout `code`, when given); time and peak memory."""
+    prelude = ""
+    if code:  # an editable install's finder comes before sys.path: set it aside for the other checkout
+        prelude = (
+            "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+            f"if not getattr(f, '__module__', '').startswith('__editable__')]; sys.path.insert(0, {str(code)!r})\n"
+        )
+    out = subprocess.run([sys.executable, "-c", prelude + _MEASURE.format(body=body), *args], capture_output=True,
+                         text=True)  # fmt: skip
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -160,13 +168,43 @@ def bare_mkdocs_project(bare: Path, work: Path) -> Path:
     return config
 
 
+def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
+    """Warm builds by this checkout and by orgsite at `rev`, interleaved, on the same communities."""
+    other = Path(tempfile.mkdtemp(prefix="osbench-rev-"))
+    try:
+        archive = subprocess.run(["git", "archive", rev], cwd=HERE.parent, capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(other)], input=archive, check=True)
+        for posts in sizes:
+            bare = community(posts)
+            work = Path(tempfile.mkdtemp(prefix="osbench-"))
+            try:
+                times: dict[str, list[float]] = {"here": [], rev: []}
+                for code, name in ((None, "here"), (other, rev)):  # warm each version's verdict cache
+                    measure(ORGSITE, str(bare), str(work / name), code=code)
+                for n in range(runs):
+                    order = [(None, "here"), (other, rev)] if n % 2 == 0 else [(other, rev), (None, "here")]
+                    for code, name in order:
+                        times[name].append(measure(ORGSITE, str(bare), str(work / name), code=code)["seconds"])
+                here, there = statistics.median(times["here"]), statistics.median(times[rev])
+                print(f"{posts} posts, warm builds, medians of {runs}: this checkout {here:.1f} s, "
+                      f"{rev} {there:.1f} s, ratio {here / there:.2f}x", flush=True)  # fmt: skip
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="also time warm builds by orgsite at REV, interleaved")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
+    if args.against:
+        compare_warm(args.against, args.sizes, args.runs)
+        return
     results = {}
     for posts in args.sizes:
         bare = community(posts)

@@ -117,6 +117,7 @@ def render_post_body(text: str, *, post_path: str) -> str:
         attribute_filter=_keep_attribute,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
+        set_tag_attribute_values={"img": {"loading": "lazy"}},  # pictures load as the reader scrolls to them
     )
     # A code block scrolls sideways on a phone: keyboard users must be able to reach it to scroll it.
     return html.replace("<pre><code>", '<pre><code tabindex="0">')
