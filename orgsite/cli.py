@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -288,8 +289,18 @@ def hook_rebuild(repo: Path) -> None:
     rebuild_until_current(repo)
 
 
+class _SayProgress(logging.Handler):
+    """What a command reports while it works (a retried push, say) goes to stderr as it happens."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        _echo(record.getMessage(), err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI: `error: …` and exit 1 for OrgsiteError, exit 2 for usage errors."""
+    progress = logging.getLogger("orgsite.push")
+    progress.addHandler(_SayProgress())
+    progress.propagate = False
     try:
         code = cli.main(args=argv, prog_name="orgsite", standalone_mode=False)
     except click.ClickException as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 _SIG_HEADERS = (b"gpgsig", b"gpgsig-sha256")
+NOT_SIGNED = "is not signed; commit with `git commit -S`"
 _OPENPGP_ARMOR = b"-----BEGIN PGP SIGNATURE-----"
 
 
@@ -47,7 +48,7 @@ def split_signed_commit(raw: bytes) -> SignedCommit:
     if signatures and sha256_signatures and signatures != sha256_signatures:
         return SignedCommit(None, payload, "has gpgsig and gpgsig-sha256 signatures that disagree")
     if not signatures:
-        return SignedCommit(None, payload, "is not signed; commit with `git commit -S`")
+        return SignedCommit(None, payload, NOT_SIGNED)
     signature = signatures[0] + b"\n"
     if not signature.startswith(_OPENPGP_ARMOR):
         return SignedCommit(None, payload, "is not signed with OpenPGP (SSH and X.509 signatures are not accepted)")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import random
+import re
 import subprocess
+import time
 from pathlib import Path
 
 from orgsite.errors import RepoError
@@ -65,10 +69,40 @@ def commit_paths_signed(work_dir: Path, paths: list[str], message: str, *, key: 
     return git("rev-parse", "HEAD", cwd=work_dir).stdout.strip()
 
 
-def push(work_dir: Path) -> str:
-    """`git push` the current branch to its upstream; returns what git printed. Raises when refused."""
-    result = git("push", cwd=work_dir, check=False)
-    output = (result.stderr + result.stdout).strip()
-    if result.returncode != 0:
-        raise RepoError(f"the push was refused:\n{output}")
-    return output
+# What git says when the branch moved under a push (someone else pushed first): worth a retry.
+_RACE = re.compile(
+    r"\(fetch first\)|non-fast-forward|cannot lock ref|failed to update ref|stale info|incorrect old value"
+)
+_log = logging.getLogger("orgsite.push")
+
+
+def push(work_dir: Path, *, key: str, attempts: int = 8) -> str:
+    """`git push` the current branch to its upstream, as a careful person would when others push too.
+
+    When the branch moved meanwhile, the unpushed commits are rebased onto it, re-signed with `key`
+    (members write only their own folder, so only their own edits can conflict), and the push is
+    tried again after a short random wait, at most `attempts` times. Returns what git printed.
+    Raises with one line saying what to do when the server refuses, the rebase conflicts, or the
+    tries run out; the clone is never left half-rebased.
+    """
+    output = ""
+    for attempt in range(1, attempts + 1):
+        result = git("push", cwd=work_dir, check=False)
+        output = (result.stderr + result.stdout).strip()
+        if result.returncode == 0:
+            return output
+        if not _RACE.search(output):
+            raise RepoError(f"the push was refused:\n{output}")
+        _log.warning("someone posted at the same moment; retrying (%d of %d)", attempt, attempts - 1)
+        time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 (spreading retries, not secrets)
+        git("fetch", "-q", cwd=work_dir)
+        rebased = git("rebase", "-q", "--autostash", f"--gpg-sign={key}", "@{upstream}", cwd=work_dir, check=False)
+        if rebased.returncode != 0:
+            git("rebase", "--abort", cwd=work_dir, check=False)
+            raise RepoError(
+                "someone else changed the same file meanwhile; your commit is intact: run "
+                "`git pull --rebase -S`, fix the file, `git rebase --continue`, then `git push`"
+            )
+    raise RepoError(
+        f"the server stayed busy ({attempts} tries); your commit is intact: run `git push` in a moment\n{output}"
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
+from orgsite.commitsig import NOT_SIGNED
 from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.keylisting import KeyFile
@@ -295,6 +296,24 @@ def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     if facts.is_introduction and facts.read("members/allowlist.toml") is None:
         problems.append(Problem(where, "the introduction must contain members/allowlist.toml"))
     return signer, problems
+
+
+UNSIGNED_ON_TIP = (
+    "is not signed (did a rebase drop the signature?): set `git config commit.gpgsign true`, run "
+    "`git rebase --exec 'git commit --amend --no-edit -S' @{u}`, push again"
+)
+
+
+def unsigned_after_rebase(problem: Problem, *, parent_on_branch: bool) -> Problem:
+    """The refusal of an unsigned commit, saying the likely cause when it sits on the branch's tip:
+    `git pull --rebase` rewrites a member's commits without their signature unless commit.gpgsign is set."""
+    if problem.message != NOT_SIGNED or not parent_on_branch:
+        return problem
+    return Problem(
+        problem.where,
+        UNSIGNED_ON_TIP,
+        problem.path,
+    )
 
 
 def ref_update_problems(

@@ -49,7 +49,8 @@ class VerdictCache:
         self._db: sqlite3.Connection | None = None
         with contextlib.suppress(sqlite3.Error, OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=10, isolation_level=None)
+            db = sqlite3.connect(path, timeout=10, isolation_level=None)  # waits up to 10 s for another hook
+            db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer: pushes come in bursts
             db.execute("PRAGMA synchronous = OFF")  # a lost write only costs a re-verification
             db.execute(
                 "CREATE TABLE IF NOT EXISTS verdicts (commit_id TEXT, context TEXT, verdict TEXT,"

@@ -401,10 +401,12 @@ def _check_new_commits(
     if size_problems:
         return size_problems
     verdicts = verifier.verdicts(commits)
+    pushed = set(commits)
     problems: list[Problem] = []
     for commit in commits:
         verdict = verdicts[commit]
-        problems.extend(verdict.problems)
+        on_branch = any(parent not in pushed for parent in repo.parents(commit))
+        problems.extend(policy.unsigned_after_rebase(p, parent_on_branch=on_branch) for p in verdict.problems)
         if verdict.accepted:
             expired = policy.expiry_problem(verdict, now)
             if expired:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from orgsite.commitsig import NOT_SIGNED
 from tests.people import Key, orgsite, run
 
 
@@ -127,7 +128,7 @@ def test_check_says_what_the_server_would_refuse(community):
     unsigned = bob.post("unsigned", "Unsigned", sign=False)
     checked = bob.orgsite("check")
     assert checked.returncode == 1
-    assert f"orgsite: {unsigned[:7]}: is not signed; commit with `git commit -S`" in checked.stderr
+    assert f"orgsite: {unsigned[:7]}: {NOT_SIGNED}" in checked.stderr  # its parent is not on the server yet
     assert "2 commit(s) not pushed yet; the server would refuse the push" in checked.stderr
 
 

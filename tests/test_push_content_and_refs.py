@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from orgsite.policy import UNSIGNED_ON_TIP
 from tests.people import run
 from tests.test_push_refusals import refused
 
@@ -197,7 +198,7 @@ def test_merge_smuggling_unsigned_side_commit_is_refused(community):
     bob.git("checkout", "-q", "main")
     bob.post("main", "Signed on main")
     bob.git("merge", "-q", "-S", "--no-ff", "-m", "merge side", "side")
-    assert refused(community, bob) == [f"orgsite: {side[:7]}: is not signed; commit with `git commit -S`"]
+    assert refused(community, bob) == [f"orgsite: {side[:7]}: {UNSIGNED_ON_TIP}"]
 
 
 def test_merge_signed_by_member_removed_in_one_parent_is_refused(community):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from orgsite.policy import UNSIGNED_ON_TIP
+
 
 def refused(community, person, *push_args):
     """Push, expect a refusal, check nothing moved on the server, and return the orgsite lines."""
@@ -23,7 +25,7 @@ def refused(community, person, *push_args):
 
 def test_unsigned_commit_is_refused(community):
     commit = community.bob.post("hello", sign=False)
-    assert refused(community, community.bob) == [f"orgsite: {commit[:7]}: is not signed; commit with `git commit -S`"]
+    assert refused(community, community.bob) == [f"orgsite: {commit[:7]}: {UNSIGNED_ON_TIP}"]
 
 
 def test_commit_signed_by_outsider_key_is_refused(community):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from orgsite.policy import UNSIGNED_ON_TIP
 from tests.people import orgsite, run
 from tests.test_site_rebuilds import wait_for
 
@@ -82,7 +83,7 @@ def test_push_over_ssh_is_checked_by_the_hook_and_rebuilds_the_site(community, s
     refused = run("git", "push", cwd=bob.clone, env=env, check=False)
     output = (refused.stderr + refused.stdout).decode()
     assert refused.returncode != 0
-    assert f"remote: orgsite: {unsigned[:7]}: is not signed; commit with `git commit -S`" in output
+    assert f"remote: orgsite: {unsigned[:7]}: {UNSIGNED_ON_TIP}" in output
     assert community.refs() == before
 
 

@@ -53,5 +53,5 @@ class SigningClone:
         commit = commit_paths_signed(self.work, paths, message, key=self.key.fingerprint)
         done = f"{message}: committed {commit[:7]} ({', '.join(paths)})"
         if push_now:
-            return f"{done} and pushed.\n{push(self.work)}"
+            return f"{done} and pushed.\n{push(self.work, key=self.key.fingerprint)}"
         return f"{done}, signed by {self.key.fingerprint}.\nNext: git push"

@@ -47,5 +47,7 @@ def join(name: str, email: str, *, handle: str | None, out: Path | None, passphr
         f"    {grouped(fingerprint)}\n"
         f"The operator checks it and runs, in their clone:\n"
         f"    orgsite member add {handle} {out.name} --push\n"
-        f"Then: git clone <community URL>; git config user.signingkey {fingerprint}"
+        f"Then, in your clone (git clone <community URL>), sign every commit, also those a rebase rewrites:\n"
+        f"    git config user.signingkey {fingerprint}\n"
+        f"    git config commit.gpgsign true"
     )
