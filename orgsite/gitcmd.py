@@ -76,12 +76,13 @@ _RACE = re.compile(
 _log = logging.getLogger("orgsite.push")
 
 
-def push(work_dir: Path, *, key: str, attempts: int = 8) -> str:
+def push(work_dir: Path, *, key: str, attempts: int = 25) -> str:
     """`git push` the current branch to its upstream, as a careful person would when others push too.
 
     When the branch moved meanwhile, the unpushed commits are rebased onto it, re-signed with `key`
     (members write only their own folder, so only their own edits can conflict), and the push is
-    tried again after a short random wait, at most `attempts` times. Returns what git printed.
+    tried again after a random wait (exponential, capped at 2 s: a burst of members spreads out), at
+    most `attempts` times. Returns what git printed.
     Raises with one line saying what to do when the server refuses, the rebase conflicts, or the
     tries run out; the clone is never left half-rebased.
     """
@@ -94,7 +95,7 @@ def push(work_dir: Path, *, key: str, attempts: int = 8) -> str:
         if not _RACE.search(output):
             raise RepoError(f"the push was refused:\n{output}")
         _log.warning("someone posted at the same moment; retrying (%d of %d)", attempt, attempts - 1)
-        time.sleep(random.uniform(0.05, 0.25) * attempt)  # noqa: S311 (spreading retries, not secrets)
+        time.sleep(random.uniform(0.05, min(2.0, 0.1 * 2**attempt)))  # noqa: S311 (spreading retries, not secrets)
         git("fetch", "-q", cwd=work_dir)
         rebased = git("rebase", "-q", "--autostash", f"--gpg-sign={key}", "@{upstream}", cwd=work_dir, check=False)
         if rebased.returncode != 0:

@@ -43,7 +43,8 @@ def test_six_members_posting_three_times_at_once_all_land_and_are_all_rendered(c
         for person in people
     ]
     said = [member.communicate(timeout=300) for member in members]
-    assert [m.returncode for m in members] == [0] * len(people), said
+    failures = "\n".join(err for (_, err), member in zip(said, members, strict=True) if member.returncode)
+    assert [m.returncode for m in members] == [0] * len(people), failures
 
     landed = run("git", "ls-tree", "-r", "--name-only", "main", "posts/", cwd=community.bare).stdout.decode().split()
     expected = {f"posts/{p.handle}/day-{n}-of-{p.handle}.md" for p in people for n in range(1, POSTS_EACH + 1)}
