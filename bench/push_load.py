@@ -42,14 +42,18 @@ def run_load(bare: Path, members: list[tuple[str, Path]], posts: int, site: Path
                                 stderr=subprocess.PIPE, text=True) for handle, clone in members]  # fmt: skip
     errors = [p.communicate()[1] for p in running]
     pushed = time.perf_counter() - start
-    expected = [site / f"posts/{h}/day-{n}-of-{h}/index.html" for h, _ in members for n in range(1, posts + 1)]
-    deadline = time.monotonic() + 600
+    for handle_clone, process, said in zip(members, running, errors, strict=True):
+        if process.returncode:
+            reason = next((line for line in said.splitlines() if line.startswith("error: ")), said[-200:])
+            print(f"  {handle_clone[0]} stopped: {reason}", flush=True)
+    listed = sh("git", "--git-dir", str(bare), "ls-tree", "-r", "--name-only", "main", "posts/").split()
+    expected = [site / f"{path.removesuffix('.md')}/index.html" for path in listed]
+    deadline = time.monotonic() + 300
     while not all(page.exists() for page in expected) and time.monotonic() < deadline:
         time.sleep(0.2)
     shown = time.perf_counter() - start
-    listed = sh("git", "--git-dir", str(bare), "ls-tree", "-r", "--name-only", "main", "posts/").split()
     return {
-        "landed": sum(1 for h, _ in members for n in range(1, posts + 1) if f"posts/{h}/day-{n}-of-{h}.md" in listed),
+        "landed": len(listed),
         "failed members": sum(1 for p in running if p.returncode),
         "retries": sum(e.count("someone posted at the same moment; retrying") for e in errors),
         "last push s": pushed,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from orgsite.errors import RepoError
+from orgsite.policy import SOMEONE_PUSHED_FIRST
 
 
 def git(*args: str, cwd: Path, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -71,31 +72,38 @@ def commit_paths_signed(work_dir: Path, paths: list[str], message: str, *, key: 
 
 # What git says when the branch moved under a push (someone else pushed first): worth a retry.
 _RACE = re.compile(
-    r"\(fetch first\)|non-fast-forward|cannot lock ref|failed to update ref|stale info|incorrect old value"
+    r"\(fetch first\)|non-fast-forward|cannot lock ref|failed to update ref|stale info|incorrect old value|"
+    + re.escape(SOMEONE_PUSHED_FIRST)
 )
 _log = logging.getLogger("orgsite.push")
 
 
-def push(work_dir: Path, *, key: str, attempts: int = 25) -> str:
+def push(work_dir: Path, *, key: str, patience: float = 300.0) -> str:
     """`git push` the current branch to its upstream, as a careful person would when others push too.
 
     When the branch moved meanwhile, the unpushed commits are rebased onto it, re-signed with `key`
     (members write only their own folder, so only their own edits can conflict), and the push is
-    tried again after a random wait (exponential, capped at 2 s: a burst of members spreads out), at
-    most `attempts` times. Returns what git printed.
-    Raises with one line saying what to do when the server refuses, the rebase conflicts, or the
-    tries run out; the clone is never left half-rebased.
+    tried again after a random wait (growing, capped at 3 s: a burst of members spreads out), for at
+    most `patience` seconds. Returns what git printed. Raises with one line saying what to do when the
+    server refuses, the rebase conflicts, or patience runs out; the clone is never left half-rebased.
     """
-    output = ""
-    for attempt in range(1, attempts + 1):
+    deadline = time.monotonic() + patience
+    retry = 0
+    while True:
         result = git("push", cwd=work_dir, check=False)
         output = (result.stderr + result.stdout).strip()
         if result.returncode == 0:
             return output
         if not _RACE.search(output):
             raise RepoError(f"the push was refused:\n{output}")
-        _log.warning("someone posted at the same moment; retrying (%d of %d)", attempt, attempts - 1)
-        time.sleep(random.uniform(0.05, min(2.0, 0.1 * 2**attempt)))  # noqa: S311 (spreading retries, not secrets)
+        if time.monotonic() > deadline:
+            raise RepoError(
+                f"the server stayed busy for {patience:.0f} s; your commit is intact: run `git push` in a moment\n"
+                f"{output}"
+            )
+        retry += 1
+        _log.warning("someone posted at the same moment; retrying (%d)", retry)
+        time.sleep(random.uniform(0.05, min(3.0, 0.1 * 2 ** min(retry, 6))))  # noqa: S311 (not a secret)
         git("fetch", "-q", cwd=work_dir)
         rebased = git("rebase", "-q", "--autostash", f"--gpg-sign={key}", "@{upstream}", cwd=work_dir, check=False)
         if rebased.returncode != 0:
@@ -104,6 +112,3 @@ def push(work_dir: Path, *, key: str, attempts: int = 25) -> str:
                 "someone else changed the same file meanwhile; your commit is intact: run "
                 "`git pull --rebase -S`, fix the file, `git rebase --continue`, then `git push`"
             )
-    raise RepoError(
-        f"the server stayed busy ({attempts} tries); your commit is intact: run `git push` in a moment\n{output}"
-    )

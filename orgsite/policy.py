@@ -316,6 +316,9 @@ def unsigned_after_rebase(problem: Problem, *, parent_on_branch: bool) -> Proble
     )
 
 
+SOMEONE_PUSHED_FIRST = "someone else pushed first"
+
+
 def ref_update_problems(
     ref: str,
     old: str,
@@ -325,8 +328,13 @@ def ref_update_problems(
     zero: str,
     fast_forward: bool,
     descends_from_introduction: bool,
+    moved_meanwhile: bool = False,
 ) -> list[Problem]:
-    """Why one ref update in a push is refused (empty when allowed): only the branch moves, forward only."""
+    """Why one ref update in a push is refused (empty when allowed): only the branch moves, forward only.
+
+    `moved_meanwhile`: another push moved the branch after this one began; git would refuse the
+    update after the hook anyway, so it is refused before any signature is checked (cheap in a burst).
+    """
     if ref != f"refs/heads/{branch}":
         what = "tags" if ref.startswith("refs/tags/") else "other refs"
         return [Problem(ref, f"only refs/heads/{branch} may be pushed; {what} are not accepted")]
@@ -336,6 +344,8 @@ def ref_update_problems(
         return [Problem(ref, "the pushed history does not descend from the community's introduction")]
     if old != zero and not fast_forward:
         return [Problem(ref, "non-fast-forward updates are refused: history is append-only; pull and rebase first")]
+    if moved_meanwhile:
+        return [Problem(ref, f"{SOMEONE_PUSHED_FIRST}; fetch, rebase and push again (orgsite post does it for you)")]
     return []
 
 

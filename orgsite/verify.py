@@ -346,7 +346,7 @@ def check_push(
     # from them should stand as a reason to accept anything later.
     verifier = Verifier(repo, intro, save_verdicts=False)
     try:
-        problems = _check_updates(repo, verifier, intro, updates, known, now)
+        problems = _check_updates(repo, verifier, intro, updates, known, now, server_side=server_has is None)
         if not problems:
             verifier.save()
         return problems
@@ -355,12 +355,20 @@ def check_push(
 
 
 def _check_updates(
-    repo: CommunityRepo, verifier: Verifier, intro: str, updates: Sequence[RefUpdate], known: list[str], now: int
+    repo: CommunityRepo,
+    verifier: Verifier,
+    intro: str,
+    updates: Sequence[RefUpdate],
+    known: list[str],
+    now: int,
+    *,
+    server_side: bool,
 ) -> list[Problem]:
     branch = verifier.community(intro).branch
     problems: list[Problem] = []
     for update in updates:
         is_commit = update.new != ZERO_ID and repo.is_commit(update.new)
+        current = repo.branch_tip(branch) if server_side and update.name == f"refs/heads/{branch}" else None
         ref_problems = policy.ref_update_problems(
             update.name,
             update.old,
@@ -369,6 +377,7 @@ def _check_updates(
             zero=ZERO_ID,
             fast_forward=is_commit and update.old != ZERO_ID and repo.is_ancestor(update.old, update.new),
             descends_from_introduction=is_commit and repo.is_ancestor(intro, update.new),
+            moved_meanwhile=current is not None and update.old != ZERO_ID and current != update.old,
         )
         problems.extend(ref_problems)
         if ref_problems:

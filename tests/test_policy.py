@@ -210,3 +210,13 @@ def test_content_of_a_commit_nobody_authorized_is_never_read():
     assert [p.message for p in problems] == [
         f"signed by key {'C' * 40}, which is not on the allowlist of parent {'0' * 7}"
     ]
+
+
+def test_a_branch_moved_by_another_push_meanwhile_is_refused_before_any_signature_is_checked():
+    moved = policy.ref_update_problems(
+        "refs/heads/main", "1" * 40, "2" * 40, branch="main", zero=Z, fast_forward=True,
+        descends_from_introduction=True, moved_meanwhile=True,
+    )  # fmt: skip
+    assert [p.message for p in moved] == [
+        "someone else pushed first; fetch, rebase and push again (orgsite post does it for you)"
+    ]
