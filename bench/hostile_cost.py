@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from build_cost import ORGSITE, measure
-from hook_cost import DATA, community_with_members, make_key, sh
+from build_cost import ORGSITE, keys, measure
+from hook_cost import DATA, community_with_members, sh
 
 BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{','.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
@@ -115,16 +115,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    home = DATA / "gnupg"
-    home.mkdir(mode=0o700, exist_ok=True)
-    os.environ["GNUPGHOME"] = str(home)
+    fprs = keys(2)  # sets GNUPGHOME to the benches' own keyring
     work = Path(tempfile.mkdtemp(prefix="osbench-"))
     try:
-        known = sh("gpg", "--with-colons", "--list-keys") if any(home.iterdir()) else ""
-        fprs = [line.split(":")[9] for line in known.splitlines() if line.startswith("fpr:")]
-        for n in range(len(fprs), 2):
-            fprs.append(make_key(n))
-        bare, _, member = community_with_members(work / "c", fprs[:2])
+        bare, _, member = community_with_members(work / "c", fprs)
         results: dict[str, list[tuple[float, int, str]]] = {name: [] for name in HOSTILE}
         for run in range(args.runs):
             names = list(HOSTILE) if run % 2 == 0 else list(reversed(HOSTILE))
@@ -154,7 +148,8 @@ def main() -> None:
             f"{after_heaviest['peak_mib'] / after_ordinary['peak_mib']:.2f}x memory"
         )
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
+        stop = ["gpgconf", "--homedir", os.environ["GNUPGHOME"], "--kill", "all"]
+        subprocess.run(stop, capture_output=True, check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 

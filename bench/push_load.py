@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hook_cost import DATA, community_with_members, configure, make_key, sh
+from build_cost import keys
+from hook_cost import DATA, community_with_members, configure, sh
 
 
 def clones(bare: Path, root: Path, fprs: list[str]) -> list[tuple[str, Path]]:
@@ -66,18 +67,12 @@ def main() -> None:
     parser.add_argument("--loads", nargs="+", default=["8x5", "20x5"], help="MEMBERSxPOSTS, e.g. 8x5")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    home = DATA / "gnupg"
-    home.mkdir(mode=0o700, exist_ok=True)
-    os.environ["GNUPGHOME"] = str(home)
+    loads = [tuple(map(int, load.split("x"))) for load in args.loads]
+    fprs = keys(max(members for members, _ in loads) + 1)  # sets GNUPGHOME to the benches' own keyring
     work = Path(tempfile.mkdtemp(prefix="osbench-"))
     try:
-        known = sh("gpg", "--with-colons", "--list-keys") if any(home.iterdir()) else ""
-        fprs = [line.split(":")[9] for line in known.splitlines() if line.startswith("fpr:")]
-        for load in args.loads:
-            members, posts = map(int, load.split("x"))
-            for n in range(len(fprs), members + 1):
-                fprs.append(make_key(n))
-            root = work / load
+        for members, posts in loads:
+            root = work / f"{members}x{posts}"
             hooked, plain, _ = community_with_members(root / "c", fprs[: members + 1])
             for bare in (hooked, plain):
                 sh(sys.executable, "-m", "orgsite", "site", "enable", str(bare.parent / f"site-{bare.stem}"),
@@ -93,7 +88,8 @@ def main() -> None:
                 ratio = f"  ratio {with_hook / without:.2f}x" if key.endswith(" s") and without else ""
                 print(f"  {key:18} with the hook {with_hook:8.1f}   without {without:8.1f}{ratio}")
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
+        stop = ["gpgconf", "--homedir", os.environ["GNUPGHOME"], "--kill", "all"]
+        subprocess.run(stop, capture_output=True, check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
