@@ -22,8 +22,9 @@ from pathlib import Path
 import gnupg
 
 from orgsite.errors import GpgError
+from orgsite.gpgstatus import signature_check
 from orgsite.keylisting import KeyFile, files_to_leave_out, parse_key_listing
-from orgsite.model import SignatureCheck, SignatureStatus
+from orgsite.model import SignatureCheck
 
 # Never start an agent or dirmngr, never consult the web of trust: we only ask "which key made this?".
 _VERIFY_OPTIONS = ["--no-autostart", "--trust-model", "always", "--no-auto-check-trustdb"]
@@ -42,15 +43,6 @@ def stop_agents(home: str | os.PathLike[str]) -> None:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
 
 
-def _status_lines(stderr: str) -> list[tuple[str, list[str]]]:
-    lines = []
-    for line in stderr.splitlines():
-        if line.startswith("[GNUPG:] "):
-            keyword, *args = line[9:].split()
-            lines.append((keyword, args))
-    return lines
-
-
 def _expiry(value: str) -> int | None:
     return int(value) if value else None
 
@@ -58,14 +50,6 @@ def _expiry(value: str) -> int | None:
 def _earliest(*stamps: int | None) -> int | None:
     present = [s for s in stamps if s is not None]
     return min(present) if present else None
-
-
-def _errsig_key(status: list[tuple[str, list[str]]]) -> str | None:
-    """The key a failed signature names (ERRSIG carries the fingerprint since gpg 2.2.7, else the key id)."""
-    for keyword, args in status:
-        if keyword == "ERRSIG" and args:
-            return args[6] if len(args) >= 7 and args[6] != "-" else args[0]
-    return None
 
 
 @dataclass(frozen=True)
@@ -121,42 +105,7 @@ class Keyring:
             sig_file.write(signature)
             sig_file.flush()
             result = self._gpg.verify_data(sig_file.name, payload)
-        return self._check_from_status(result.stderr or "")
-
-    def _check_from_status(self, stderr: str) -> SignatureCheck:
-        status = _status_lines(stderr)
-        keywords = {keyword for keyword, _ in status}
-        count = sum(1 for keyword, _ in status if keyword == "NEWSIG")
-        valid = next((args for keyword, args in status if keyword == "VALIDSIG"), None)
-        facts: dict = {"signature_count": max(count, 1)}
-        if valid and len(valid) >= 8:
-            signing_fpr = valid[0]
-            known = self._signing_keys.get(signing_fpr, {})
-            facts.update(
-                primary_fingerprint=valid[9] if len(valid) >= 10 else known.get("primary", signing_fpr),
-                signed_at=int(valid[2]) if valid[2].isdigit() else None,
-                key_expires_at=known.get("expires"),
-                hash_algorithm=int(valid[7]) if valid[7].isdigit() else None,
-                signature_expires_at=int(valid[3]) if valid[3].isdigit() and int(valid[3]) else None,
-            )
-        for keyword, outcome in (
-            ("BADSIG", SignatureStatus.BAD),
-            ("REVKEYSIG", SignatureStatus.REVOKED),
-            ("NO_PUBKEY", SignatureStatus.UNKNOWN_KEY),
-            ("ERRSIG", SignatureStatus.UNCHECKABLE),
-        ):
-            if keyword in keywords:
-                facts.setdefault("primary_fingerprint", _errsig_key(status))
-                return SignatureCheck(outcome, **facts)
-        if valid and "EXPSIG" in keywords:
-            # gpg judges a signature's own expiry against today; orgsite judges it at push time.
-            return SignatureCheck(SignatureStatus.GOOD_SIGNATURE_EXPIRED, **facts)
-        if valid and "EXPKEYSIG" in keywords:
-            return SignatureCheck(SignatureStatus.GOOD_KEY_EXPIRED, **facts)
-        if valid and "GOODSIG" in keywords:
-            return SignatureCheck(SignatureStatus.GOOD, **facts)
-        gpg_said = next((line for line in stderr.splitlines() if line.startswith("gpg: ")), "no verdict")
-        return SignatureCheck(SignatureStatus.UNCHECKABLE, detail=gpg_said, **facts)
+        return signature_check(result.stderr or "", self._signing_keys)
 
 
 def key_file_facts(data: bytes) -> KeyFile:
