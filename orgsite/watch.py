@@ -41,6 +41,7 @@ class RefWatcher:
         self._observer.start()
 
     def stop(self) -> None:
-        """Stop watching and wait for the watch thread to end."""
-        self._observer.stop()
-        self._observer.join()
+        """Stop watching and wait for the watch thread to end (nothing to do if it never started)."""
+        if self._observer.is_alive():
+            self._observer.stop()
+            self._observer.join()

@@ -161,3 +161,23 @@ def test_a_burst_of_branch_moves_gives_one_rebuild(community, tmp_path):
         rebuilder.thread.join()
     assert len(said) == 1 and said[0].startswith("rebuilt (") and f"→ {commits[-1][:7]}" in said[0]
     assert (site / "posts/bob/burst-2/index.html").exists()
+
+
+def test_serve_stops_cleanly_on_sigterm_even_with_sigint_ignored(community):
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        server = subprocess.Popen([sys.executable, "-m", "orgsite", "serve", str(community.bare), "--port", "0"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=ignore_sigint)  # fmt: skip
+        try:
+            assert "Serving http://127.0.0.1:" in server.stdout.readline()
+            server.send_signal(stop)
+            out, err = server.communicate(timeout=30)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.communicate()
+        assert server.returncode == 0, err
+        assert "Stopping." in out

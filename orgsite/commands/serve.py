@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -82,6 +83,10 @@ class _Rebuilder:
         self.say(f"rebuilt ({moved}): {report.pages} pages in {time.perf_counter() - started:.1f} s")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(repo_path: Path, *, port: int, out: Path | None, say: Callable[[str], None]) -> None:
     """Serve the site until interrupted (Ctrl-C); the site is built first and rebuilt on every push."""
     repo = CommunityRepo(repo_path)
@@ -96,17 +101,22 @@ def serve(repo_path: Path, *, port: int, out: Path | None, say: Callable[[str], 
             raise OrgsiteError(f"cannot listen on 127.0.0.1:{port} ({e.strerror}); pass another --port") from e
         rebuilder = _Rebuilder(repo_path, site, say)
         watcher = RefWatcher(repo.git_dir, rebuilder.changed.set)
-        say(f"Built {report.pages} pages. Serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
-        rebuilder.thread.start()
-        watcher.start()
         try:
+            rebuilder.thread.start()
+            watcher.start()
+            # SIGTERM (a service manager, `kill`) stops it as Ctrl-C does, also when it was started
+            # with SIGINT ignored, as background jobs are.
+            for stop_signal in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(stop_signal, _interrupt)
+            say(f"Built {report.pages} pages. Serving http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
             server.serve_forever()
         except KeyboardInterrupt:
             say("Stopping.")
         finally:
             watcher.stop()
             rebuilder.stopping.set()
-            rebuilder.thread.join()
+            if rebuilder.thread.ident is not None:  # started (a signal may come before)
+                rebuilder.thread.join()
             server.server_close()
     finally:
         if scratch:
