@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.people import orgsite, run
@@ -35,3 +36,16 @@ def test_demo_refuses_a_folder_that_is_not_empty(tmp_path):
     made = orgsite("demo", str(tmp_path))
     assert made.returncode == 1 and "is not empty" in made.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_the_readmes_first_command_works_twice(tmp_path):
+    root = tmp_path / "tour"
+    first = orgsite("demo", str(root))
+    assert first.returncode == 0, first.stderr
+    first_intro = (root / "community.git" / "config").read_text()
+    again = orgsite("demo", str(root))  # the same folder: the earlier demo is replaced
+    assert again.returncode == 0, again.stderr
+    assert (root / "community.git" / "config").read_text() != first_intro  # a new community, new keys
+    assert (root / "site" / "index.html").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tour"]  # nothing of the old one left beside it
+    subprocess.run(["gpgconf", "--homedir", str(root / "gnupg"), "--kill", "all"], capture_output=True, check=False)

@@ -127,12 +127,36 @@ class _Member:
         action(self.clone, *args, signing_key=self.fingerprint, push_now=True)
 
 
+DEMO_MARKER = ".orgsite-demo"  # marks a folder holding a demo: running the demo again may replace it
+
+
 def make_demo(root: Path) -> Demo:
-    """Create the demo community under `root` (which must be new or empty), audit it and build its site."""
+    """Create the demo community under `root` (new, empty, or holding an earlier demo, which is
+    replaced), audit it and build its site. On failure an earlier demo is put back as it was."""
     root = root.absolute()
+    previous = None
     if root.exists() and any(root.iterdir()):
-        raise OrgsiteError(f"{root} is not empty; give the demo a new folder")
+        if not (root / DEMO_MARKER).is_file():
+            raise OrgsiteError(f"{root} is not empty and holds no demo made by orgsite; give the demo a new folder")
+        previous = root.with_name(f".{root.name}.previous-demo")
+        shutil.rmtree(previous, ignore_errors=True)
+        stop_agents(root / "gnupg")
+        root.rename(previous)
+    try:
+        made = _make_demo(root)
+    except BaseException:
+        if previous is not None:
+            shutil.rmtree(root, ignore_errors=True)
+            previous.rename(root)
+        raise
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+    return made
+
+
+def _make_demo(root: Path) -> Demo:
     root.mkdir(parents=True, exist_ok=True)
+    (root / DEMO_MARKER).write_text("Made by `orgsite demo`; running it again with this folder replaces it.\n")
     bare = root / "community.git"
     with _own_gnupg_home(root / "gnupg"):
         keys = UserKeys()
