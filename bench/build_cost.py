@@ -10,6 +10,7 @@ medians of --runs. Add --profile to print where orgsite's build spends its time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -37,6 +39,17 @@ def keys(count: int) -> list[str]:
     for n in range(len(fprs), count):
         fprs.append(make_key(n))
     return fprs[:count]
+
+
+@contextlib.contextmanager
+def workspace() -> Iterator[Path]:
+    """A scratch folder for one bench run; removed afterwards, with the gpg agent of the benches' keyring."""
+    work = Path(tempfile.mkdtemp(prefix="osbench-"))
+    try:
+        yield work
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(DATA / "gnupg"), "--kill", "all"], capture_output=True, check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def community(posts: int) -> Path:

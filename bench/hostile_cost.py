@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from build_cost import ORGSITE, keys, measure
+from build_cost import ORGSITE, keys, measure, workspace
 from hook_cost import DATA, community_with_members, sh
 
 BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
@@ -116,8 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     fprs = keys(2)  # sets GNUPGHOME to the benches' own keyring
-    work = Path(tempfile.mkdtemp(prefix="osbench-"))
-    try:
+    with workspace() as work:
         bare, _, member = community_with_members(work / "c", fprs)
         results: dict[str, list[tuple[float, int, str]]] = {name: [] for name in HOSTILE}
         for run in range(args.runs):
@@ -147,10 +144,6 @@ def main() -> None:
             f"{after_heaviest['seconds'] / after_ordinary['seconds']:.2f}x time, "
             f"{after_heaviest['peak_mib'] / after_ordinary['peak_mib']:.2f}x memory"
         )
-    finally:
-        stop = ["gpgconf", "--homedir", os.environ["GNUPGHOME"], "--kill", "all"]
-        subprocess.run(stop, capture_output=True, check=False)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,15 +10,12 @@ push, and time until the site shows every post.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from build_cost import keys
+from build_cost import keys, workspace
 from hook_cost import DATA, community_with_members, configure, sh
 
 
@@ -69,8 +66,7 @@ def main() -> None:
     DATA.mkdir(exist_ok=True)
     loads = [tuple(map(int, load.split("x"))) for load in args.loads]
     fprs = keys(max(members for members, _ in loads) + 1)  # sets GNUPGHOME to the benches' own keyring
-    work = Path(tempfile.mkdtemp(prefix="osbench-"))
-    try:
+    with workspace() as work:
         for members, posts in loads:
             root = work / f"{members}x{posts}"
             hooked, plain, _ = community_with_members(root / "c", fprs[: members + 1])
@@ -87,10 +83,6 @@ def main() -> None:
                 with_hook, without = results["hooked"][key], results["plain"][key]
                 ratio = f"  ratio {with_hook / without:.2f}x" if key.endswith(" s") and without else ""
                 print(f"  {key:18} with the hook {with_hook:8.1f}   without {without:8.1f}{ratio}")
-    finally:
-        stop = ["gpgconf", "--homedir", os.environ["GNUPGHOME"], "--kill", "all"]
-        subprocess.run(stop, capture_output=True, check=False)
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ from orgsite.tomltext import toml_value
 
 ALLOWLIST_PATH = "members/allowlist.toml"
 ROLES = ("operator", "member")
-_HANDLE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
+HANDLE_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"  # also the folder and key-file names of the layout
+_HANDLE = re.compile(rf"{HANDLE_PATTERN}\Z")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
 _FIELDS = {"handle", "name", "email", "role", "fingerprints"}
 

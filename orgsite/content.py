@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from orgsite.allowlist import ALLOWLIST_PATH
+from orgsite.allowlist import ALLOWLIST_PATH, HANDLE_PATTERN
 from orgsite.errors import ConfigError, ContentError
 from orgsite.model import Community, Limits
 from orgsite.textsafe import shown, terminal_safe
@@ -23,7 +23,7 @@ COMMUNITY_PATH = "community.toml"
 KEYS_DIR = "members/keys"
 ATTACHMENT_SUFFIXES = ("png", "jpg", "jpeg", "gif", "webp", "pdf")
 
-_HANDLE = r"[a-z0-9][a-z0-9-]{0,31}"
+_HANDLE = HANDLE_PATTERN
 _KEY_PATH = re.compile(rf"members/keys/(?P<handle>{_HANDLE})\.asc\Z")
 _POST_PATH = re.compile(rf"posts/(?P<handle>{_HANDLE})/(?P<slug>[a-z0-9][a-z0-9_-]{{0,99}})\.md\Z")
 _ATTACHMENT_PATH = re.compile(

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+GITLINK_MODE = 0o160000  # a submodule's entry in a git tree
+SYMLINK_MODE = 0o120000
+
+
+def short_id(commit: str) -> str:
+    """The abbreviated commit id every message and page shows."""
+    return commit[:7]
+
 
 @dataclass(frozen=True)
 class Member:

@@ -15,6 +15,8 @@ from orgsite.content import check_key_file, classify_path, key_path, parse_commu
 from orgsite.errors import OrgsiteError
 from orgsite.keylisting import KeyFile
 from orgsite.model import (
+    GITLINK_MODE,
+    SYMLINK_MODE,
     Allowlist,
     Change,
     Limits,
@@ -25,17 +27,12 @@ from orgsite.model import (
     SignatureStatus,
     Verdict,
     Version,
+    short_id,
 )
 
 # OpenPGP hash algorithm ids (RFC 4880 §9.4) that no longer resist collisions: MD5, SHA-1, RIPEMD-160.
 WEAK_DIGESTS = {1: "MD5", 2: "SHA-1", 3: "RIPEMD-160"}
-_SYMLINK = 0o120000
-_GITLINK = 0o160000
 
-
-def short(commit: str) -> str:
-    """The abbreviated commit id used in every message."""
-    return commit[:7]
 
 
 @dataclass(frozen=True)
@@ -137,7 +134,7 @@ def expiry_problem(verdict: Verdict, now: int) -> Problem | None:
     `orgsite verify` and the site judge expiry at the signature's time instead: a commit that was
     valid when pushed stays valid once its key or signature expires.
     """
-    where = short(verdict.commit)
+    where = short_id(verdict.commit)
     if verdict.key_expires_at is not None and now >= verdict.key_expires_at:
         return Problem(where, "the signing key has expired; extend it or use a new key")
     if verdict.signature_expires_at is not None and now >= verdict.signature_expires_at:
@@ -147,7 +144,7 @@ def expiry_problem(verdict: Verdict, now: int) -> Problem | None:
 
 def _signer(facts: CommitFacts, problems: list[Problem]) -> Member | None:
     """The member every parent's allowlist authorizes for this signature, with the least role among them."""
-    where = short(facts.commit)
+    where = short_id(facts.commit)
     members = []
     for view in facts.views:
         fingerprint = view.signature.primary_fingerprint or "?"
@@ -158,7 +155,8 @@ def _signer(facts: CommitFacts, problems: list[Problem]) -> Member | None:
             return None
         member = view.allowlist.by_fingerprint(fingerprint) if view.allowlist and not unknown else None
         if member is None:
-            source = "its own allowlist" if facts.is_introduction else f"the allowlist of parent {short(view.parent)}"
+            parent = short_id(view.parent)
+            source = "its own allowlist" if facts.is_introduction else f"the allowlist of parent {parent}"
             problems.append(Problem(where, f"signed by key {fingerprint}, which is not on {source}"))
             return None
         members.append(member)
@@ -207,9 +205,9 @@ def file_problems(where: str, change: Change, limits: Limits, read: Callable[[st
         if kind is not None and kind.kind == "key" and _still_listed(kind.handle or "", read):
             return [Problem(where, f"'{kind.handle}' is still on the allowlist; remove the member too", change.path)]
         return []
-    if change.mode == _SYMLINK:
+    if change.mode == SYMLINK_MODE:
         return [Problem(where, "symlinks are not allowed", change.path)]
-    if change.mode == _GITLINK:
+    if change.mode == GITLINK_MODE:
         return [Problem(where, "submodules are not allowed", change.path)]
     if kind is None:
         return [
@@ -269,7 +267,7 @@ def key_material_problems(where: str, path: str, key_files: dict[str, KeyFile]) 
 
 def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     """The member who signed the commit (when authorized) and every rule it breaks; accepted when empty."""
-    where = short(facts.commit)
+    where = short_id(facts.commit)
     problems: list[Problem] = []
     if facts.is_root and not facts.is_introduction:
         problems.append(Problem(where, "is a root commit other than the introduction; history must descend from it"))
@@ -353,7 +351,7 @@ def commit_size_problem(commit: str, file_count: int, limits: Limits) -> Problem
     """Why one commit changes too many files to examine (None when within the bound)."""
     if file_count > limits.max_commit_files:
         return Problem(
-            short(commit), f"changes {file_count} files, over {limits.max_commit_files} (limits.max_commit_files)"
+            short_id(commit), f"changes {file_count} files, over {limits.max_commit_files} (limits.max_commit_files)"
         )
     return None
 

@@ -17,6 +17,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from orgsite.model import short_id
+
 
 @dataclass(frozen=True)
 class CommitWrites:
@@ -96,4 +98,4 @@ def unpublished_reason(lineage: Lineage, accepted: Callable[[str], bool]) -> str
     refused = next((writer for writer in lineage.writers if not accepted(writer)), None)
     if refused is None:
         return None
-    return f"commit {refused[:7]}, which wrote a version of it, breaks the community's rules"
+    return f"commit {short_id(refused)}, which wrote a version of it, breaks the community's rules"

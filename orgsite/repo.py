@@ -11,13 +11,12 @@ import pygit2
 from pygit2.enums import ObjectType, SortMode
 
 from orgsite.errors import RepoError
-from orgsite.model import Version
+from orgsite.model import GITLINK_MODE, Version
 
 ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
 FSCK_KEY = "receive.fsckObjects"  # git checks every pushed object (duplicate tree entries and worse)
 SITE_KEY = "orgsite.site"  # the folder the post-receive hook rebuilds, when the site is enabled
-_GITLINK = 0o160000
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,7 @@ class CommunityRepo:
         return self._repo[blob_id].data
 
     def _blob_size(self, blob_id: pygit2.Oid, mode: int) -> int:
-        if mode == _GITLINK:
+        if mode == GITLINK_MODE:
             return 0
         try:
             return self._repo.odb.read_header(blob_id)[1]

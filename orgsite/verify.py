@@ -19,7 +19,18 @@ from orgsite.errors import OrgsiteError, RepoError
 from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring, key_file_facts
 from orgsite.keylisting import KeyFile
-from orgsite.model import Allowlist, Change, Community, Limits, MergePath, Problem, SignatureCheck, Verdict, Version
+from orgsite.model import (
+    Allowlist,
+    Change,
+    Community,
+    Limits,
+    MergePath,
+    Problem,
+    SignatureCheck,
+    Verdict,
+    Version,
+    short_id,
+)
 from orgsite.provenance import CommitWrites, Lineage, lineages, unpublished_reason
 from orgsite.rawtree import tree_problems
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
@@ -316,7 +327,7 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
     refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
     problems = [p for v in refused for p in v.problems]
     if intro not in verdicts:
-        problems.insert(0, Problem(branch, f"the introduction {policy.short(intro)} is not in this branch's history"))
+        problems.insert(0, Problem(branch, f"the introduction {short_id(intro)} is not in this branch's history"))
     unpublished = []
     for path, lineage in sorted(files.items()):
         reason = unpublished_reason(lineage, lambda c: verdicts[c].accepted)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from orgsite.gpg import stop_agents
 from tests.people import Community, Key, Person, clone_as, generate_key, orgsite, run
 
 PEOPLE = {
@@ -17,10 +17,6 @@ PEOPLE = {
     "carol": ("Carol Example", "carol@example.org"),
     "mallory": ("Mallory Outsider", "mallory@example.net"),
 }
-
-
-def _kill_agents(home: Path) -> None:
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +28,7 @@ def gnupg_home():
     old = os.environ.get("GNUPGHOME")
     os.environ["GNUPGHOME"] = str(home)
     yield home
-    _kill_agents(home)
+    stop_agents(home)
     if old is None:
         del os.environ["GNUPGHOME"]
     else:
@@ -109,7 +105,7 @@ def demo(tmp_path_factory):
     made = orgsite("demo", str(root))
     assert made.returncode == 0, made.stderr
     yield root, made.stdout
-    _kill_agents(root / "gnupg")
+    stop_agents(root / "gnupg")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from orgsite.content import COMMUNITY_PATH, parse_community
 from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_paths_signed, config_value, push
 from orgsite.gpg import KeyInfo, UserKeys
-from orgsite.model import Allowlist, Community, Member
+from orgsite.model import Allowlist, Community, Member, short_id
 from orgsite.repo import CommunityRepo
 
 
@@ -51,7 +51,7 @@ class SigningClone:
         """Commit `paths` (as they are in the checkout) signed with this clone's key, push if asked;
         returns what to tell the user."""
         commit = commit_paths_signed(self.work, paths, message, key=self.key.fingerprint)
-        done = f"{message}: committed {commit[:7]} ({', '.join(paths)})"
+        done = f"{message}: committed {short_id(commit)} ({', '.join(paths)})"
         if push_now:
             return f"{done} and pushed.\n{push(self.work, key=self.key.fingerprint)}"
         return f"{done}, signed by {self.key.fingerprint}.\nNext: git push"

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
+from orgsite.model import short_id
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import build_site
 from orgsite.verify import community_branch
@@ -78,7 +79,7 @@ class _Rebuilder:
         except Exception as e:  # noqa: BLE001 (a bug must not stop the rebuilds silently)
             self.say(f"rebuild failed, the previous site stays up: {type(e).__name__}: {str(e)[:300]}")
             return
-        moved = f"{self.tip[:7] if self.tip else 'nothing'} → {tip[:7] if tip else 'nothing'}"
+        moved = " → ".join(short_id(t) if t else "nothing" for t in (self.tip, tip))
         self.tip = tip
         self.say(f"rebuilt ({moved}): {report.pages} pages in {time.perf_counter() - started:.1f} s")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from orgsite.commands.init import install_hooks
 from orgsite.errors import OrgsiteError
+from orgsite.model import short_id
 from orgsite.repo import INTRODUCTION_KEY, SITE_KEY, CommunityRepo
 from orgsite.site.build import built_from, check_out_dir
 from orgsite.site.rebuild import BuildFiles, build_once
@@ -34,7 +35,7 @@ def status(repo_path: Path) -> list[str]:
     lines = [
         f"repository: {repo.git_dir}",
         f"introduction: {repo.config_get(INTRODUCTION_KEY) or '(none: not made by orgsite init)'}",
-        f"branch: {branch} at {tip[:7] if tip else '(no commits)'}",
+        f"branch: {branch} at {short_id(tip) if tip else '(no commits)'}",
     ]
     site = repo.config_get(SITE_KEY)
     if not site:
@@ -53,7 +54,7 @@ def status(repo_path: Path) -> list[str]:
         state = "waiting to build"
     shown = built_from(Path(site))
     if tip and shown != tip:
-        behind = f"shows {shown[:7]}" if shown else "shows no known commit"
-        state += f"; the site is behind the branch: it {behind}, the branch is at {tip[:7]}"
+        behind = f"shows {short_id(shown)}" if shown else "shows no known commit"
+        state += f"; the site is behind the branch: it {behind}, the branch is at {short_id(tip)}"
     builds = [f"  {line}" for line in latest] or ["  none yet"]
     return [*lines, f"site: {site} ({state})", "latest builds:", *builds]

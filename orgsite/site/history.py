@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import PostMeta, classify_path, parse_post
 from orgsite.errors import OrgsiteError
-from orgsite.model import Allowlist, Community, Member, Verdict
+from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
 from orgsite.verify import Verifier, introduction_of
@@ -50,7 +50,7 @@ class CommitInfo:
     @property
     def short(self) -> str:
         """The abbreviated id shown on the site."""
-        return self.id[:7]
+        return short_id(self.id)
 
     @property
     def time(self) -> dt.datetime:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
+from orgsite.model import short_id
 from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.site.build import build_site
 from orgsite.textsafe import terminal_safe
@@ -86,7 +87,7 @@ def build_once(repo_path: Path, site: Path, files: BuildFiles) -> bool:
         _log(files, f"error {type(e).__name__}: {str(e)[:300]} (traceback in this log)", traceback.format_exc())
         return False
     warnings = f", {len(report.warnings)} warning(s): {report.warnings[0]}" if report.warnings else ""
-    _log(files, f"ok {report.tip[:7]}: {report.pages} pages, {report.posts} posts, {report.commits} commits in "
+    _log(files, f"ok {short_id(report.tip)}: {report.pages} pages, {report.posts} posts, {report.commits} commits in "
                 f"{time.perf_counter() - started:.1f} s{warnings}")  # fmt: skip
     return True
 
