@@ -14,13 +14,12 @@ from orgsite.gitcmd import commit_tree_signed
 from orgsite.gpg import UserKeys
 from orgsite.model import Allowlist, Community, Member
 from orgsite.repo import FSCK_KEY, INTRODUCTION_KEY, CommunityRepo
-from orgsite.resources import HOOKS_DIR, require_resources
+from orgsite.resources import HOOKS_DIR
 from orgsite.verify import Verifier
 
 
 def install_hooks(git_dir: Path, names: tuple[str, ...]) -> None:
     """Copy orgsite's hooks `names` into `git_dir/hooks`, bound to the Python running now."""
-    require_resources()
     hooks_dir = git_dir / "hooks"
     hooks_dir.mkdir(exist_ok=True)
     for name in names:

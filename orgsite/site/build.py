@@ -13,7 +13,7 @@ from pathlib import Path
 
 from orgsite.errors import OrgsiteError
 from orgsite.repo import CommunityRepo
-from orgsite.resources import BASE_CONFIG, require_resources
+from orgsite.resources import BASE_CONFIG
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
 from orgsite.site.safe_markdown import plain_excerpt
@@ -203,7 +203,6 @@ def build_site(
     repo_path: Path, out: Path, *, config_file: Path | None = None, branch: str | None = None
 ) -> BuildReport:
     """Render the community branch of `repo_path` into `out`; on any failure `out` is left as it was."""
-    require_resources()
     out = out.absolute()
     check_out_dir(out)
     repo = CommunityRepo(repo_path)
