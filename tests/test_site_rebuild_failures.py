@@ -62,3 +62,15 @@ def test_an_unexpected_failure_is_logged_with_its_traceback_and_stays_owed(commu
     log = (community.bare / "orgsite-cache" / "build.log").read_text()
     assert "    Traceback (most recent call last):" in log
     assert (community.bare / "orgsite-cache" / "build.claimed").exists()
+
+
+def test_one_builder_at_a_time(tmp_path):
+    from orgsite.site.rebuild import BuildFiles
+
+    files = BuildFiles(tmp_path / "build.lock", tmp_path / "p", tmp_path / "c", tmp_path / "log")
+    assert not files.building()
+    with files.builder() as first:
+        assert first is True and files.building()
+        with files.builder() as second:
+            assert second is False  # a second builder leaves its mark and goes
+    assert not files.building()  # let go at the end of the block

@@ -7,10 +7,12 @@ outcome is one line in the repository's build log, which `orgsite status` shows.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +45,27 @@ class BuildFiles:
         folder = repo.cache_dir
         return cls(folder / "build.lock", folder / "build.pending", folder / "build.claimed", folder / "build.log")
 
-    def building(self) -> bool:
-        """True while some process holds the build lock."""
+    @contextlib.contextmanager
+    def builder(self) -> Iterator[bool]:
+        """Try to become the one builder: yields True while holding the lock, False when another holds it.
+
+        The lock is the kernel's (flock): a builder that is killed lets go of it with its last breath.
+        """
         with self.lock.open("a") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def building(self) -> bool:
+        """True while some process holds the build lock."""
+        with self.builder() as mine:
+            return not mine
 
     def owed(self) -> bool:
         """True while some push is not rendered yet (waiting, or its build failed or was killed)."""
@@ -104,10 +118,8 @@ def rebuild_until_current(repo_path: Path) -> None:
     files = BuildFiles.of(repo)
     files.pending.touch()
     while files.pending.exists():
-        with files.lock.open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+        with files.builder() as mine:
+            if not mine:
                 return  # the builder holding the lock will see our mark
             while files.owed():
                 if files.pending.exists():
