@@ -82,6 +82,12 @@ class Verifier:
         self._cache.put_many(self._unsaved)
         self._unsaved = []
 
+    def __enter__(self) -> Verifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Release the verdict cache."""
         self._cache.close()
@@ -318,12 +324,9 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
         raise RepoError(f"{repo.git_dir}: there is no branch '{branch}'; pass --branch")
     intro = introduction_of(repo, tip, introduction)
     commits = repo.walk(tip)
-    verifier = Verifier(repo, intro, jobs=jobs)
-    try:
+    with Verifier(repo, intro, jobs=jobs) as verifier:
         verdicts = verifier.verdicts(commits)
         files = verifier.lineages(commits) if any(not v.accepted for v in verdicts.values()) else {}
-    finally:
-        verifier.close()
     refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
     problems = [p for v in refused for p in v.problems]
     if intro not in verdicts:
@@ -355,14 +358,11 @@ def check_push(
     known = repo.ref_targets() if server_has is None else list(server_has)
     # Nothing judged during a refused push is kept: its objects are dropped, and nothing learnt
     # from them should stand as a reason to accept anything later.
-    verifier = Verifier(repo, intro, save_verdicts=False)
-    try:
+    with Verifier(repo, intro, save_verdicts=False) as verifier:
         problems = _check_updates(repo, verifier, intro, updates, known, now, server_side=server_has is None)
         if not problems:
             verifier.save()
         return problems
-    finally:
-        verifier.close()
 
 
 def _check_updates(

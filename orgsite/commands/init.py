@@ -78,10 +78,7 @@ def init_community(
 
 
 def _check_introduction(repo: CommunityRepo, intro: str) -> None:
-    verifier = Verifier(repo, intro)
-    try:
+    with Verifier(repo, intro) as verifier:
         verdict = verifier.verdicts([intro])[intro]
-    finally:
-        verifier.close()
     if not verdict.accepted:
         raise OrgsiteError("the introduction commit does not pass the rules: " + "; ".join(map(str, verdict.problems)))

@@ -225,8 +225,7 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
         raise OrgsiteError(f"{repo.git_dir}: there is no branch '{branch}' to build")
     intro = introduction_of(repo, tip, introduction)
     order = repo.walk(tip)  # parents first
-    verifier = Verifier(repo, intro)
-    try:
+    with Verifier(repo, intro) as verifier:
         verdicts = verifier.verdicts(order)
         commits = [
             CommitInfo(
@@ -243,8 +242,6 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
         files = verifier.lineages(order, first_parent_diffs)
         community = verifier.community(tip)
         members, events = _membership(commits, verifier.allowlist)
-    finally:
-        verifier.close()
     warnings: list[str] = []
     for commit in commits:
         if not commit.verdict.accepted:
