@@ -105,7 +105,7 @@ markdown_text = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=300, deadline=1000)  # a bound on time per input, a thousand times what it takes
+@settings(max_examples=300, deadline=5000)  # a bound on time per input, far above what it takes
 @given(markdown_text)
 def test_rendering_any_text_keeps_every_load_on_the_site(text):
     html = render_post_body(text, post_path=POST)
@@ -130,7 +130,7 @@ front_matter = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=1000)
+@settings(max_examples=300, deadline=5000)
 @given(st.dictionaries(st.sampled_from(["title", "tags", "date", "reply_to", "other"]), front_matter), st.text())
 def test_parse_post_accepts_or_refuses_with_a_bounded_message(fields, body):
     import yaml
