@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,14 +125,14 @@ def key_file_facts(data: bytes) -> KeyFile:
     return parse_key_listing(result.stdout.decode("utf-8", "replace"))
 
 
-def _populate(home: Path, key_blocks: Iterable[bytes]) -> None:
-    """Import `key_blocks` into the empty gpg home `home` and record which key belongs to which primary.
+def _populate(home: Path, blocks: list[tuple[bytes, KeyFile]]) -> None:
+    """Import the key `blocks` (each with what `key_file_facts` read in it) into the empty gpg home
+    `home` and record which key belongs to which primary.
 
     Each block is read on its own first: a block sharing keys with another is left out (see
     keylisting.files_to_leave_out), so no key file can change how another member's key is judged
     (gpg would merge them into one certificate).
     """
-    blocks = [(block, key_file_facts(block)) for block in key_blocks]
     left_out = files_to_leave_out([facts for _, facts in blocks])
     gpg = gnupg.GPG(gnupghome=str(home), options=_VERIFY_OPTIONS)
     signing_keys = {}
@@ -151,8 +151,11 @@ def _populate(home: Path, key_blocks: Iterable[bytes]) -> None:
     (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
 
 
-def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]) -> Keyring:
-    """The keyring for one set of repository keys, built once into `cache_dir/<key_set_id>` and reused.
+def cached_keyring(
+    cache_dir: Path, key_set_id: str, key_files: Callable[[], list[tuple[bytes, KeyFile]]]
+) -> Keyring:
+    """The keyring for one set of repository keys, built once into `cache_dir/<key_set_id>` and reused;
+    `key_files` gives the key blocks with their facts, asked for only when the keyring is built.
 
     Built in a scratch directory and renamed into place, so concurrent pushes never see half a keyring.
     """
@@ -162,7 +165,7 @@ def cached_keyring(cache_dir: Path, key_set_id: str, key_blocks: Iterable[bytes]
     cache_dir.mkdir(parents=True, exist_ok=True)
     scratch = short_temp_home(cache_dir)
     try:
-        _populate(scratch, key_blocks)
+        _populate(scratch, key_files())
         try:
             scratch.rename(final)
         except OSError:

@@ -185,15 +185,6 @@ class CommunityRepo:
         entry = self._entry(commit_id, path)
         return str(entry.id) if entry is not None and entry.type == ObjectType.BLOB else None
 
-    def blobs_under(self, commit_id: str, path: str) -> Iterator[tuple[str, bytes]]:
-        """(name, bytes) of each file directly inside directory `path` of the commit, in name order."""
-        entry = self._entry(commit_id, path)
-        if entry is None or entry.type != ObjectType.TREE:
-            return
-        for child in entry:
-            if child.type == ObjectType.BLOB:
-                yield child.name, self._repo[child.id].data
-
     def blob_ids_under(self, commit_id: str, path: str) -> list[tuple[str, str]]:
         """(name, blob id) of each file directly inside directory `path` of the commit, in name order."""
         entry = self._entry(commit_id, path)

@@ -169,14 +169,22 @@ class Verifier:
         diffs = first_parent_diffs or {}
         return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
 
+    def _key_file(self, blob: str) -> KeyFile:
+        # gpg reads each version of a key file once, whether to judge a commit or to build a keyring.
+        if blob not in self._key_files:
+            self._key_files[blob] = key_file_facts(self.repo.read_blob(blob))
+        return self._key_files[blob]
+
     def key_files(self, commit: str) -> dict[str, KeyFile]:
-        """What each key file in `members/keys/` of `commit` holds, read by gpg once per version (blob)."""
-        files = {}
-        for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR):
-            if blob not in self._key_files:
-                self._key_files[blob] = key_file_facts(self.repo.read_blob(blob))
-            files[f"{KEYS_DIR}/{name}"] = self._key_files[blob]
-        return files
+        """What each key file in `members/keys/` of `commit` holds."""
+        return {f"{KEYS_DIR}/{name}": self._key_file(blob) for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR)}
+
+    def _key_blocks(self, commit: str) -> list[tuple[bytes, KeyFile]]:
+        return [
+            (self.repo.read_blob(blob), self._key_file(blob))
+            for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR)
+            if name.endswith(".asc")
+        ]
 
     def _keyring_id(self, commit: str) -> str:
         return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS
@@ -185,8 +193,9 @@ class Verifier:
         """A keyring of exactly the public keys in `members/keys/` as of `commit`."""
         key_set = self._keyring_id(commit)
         if key_set not in self._keyrings:
-            blocks = [data for name, data in self.repo.blobs_under(commit, KEYS_DIR) if name.endswith(".asc")]
-            self._keyrings[key_set] = cached_keyring(self.repo.cache_dir / KEYRINGS_DIR, key_set, blocks)
+            self._keyrings[key_set] = cached_keyring(
+                self.repo.cache_dir / KEYRINGS_DIR, key_set, lambda: self._key_blocks(commit)
+            )
         return self._keyrings[key_set]
 
     def _prepare(self, commit: str) -> _Prepared:
