@@ -97,3 +97,25 @@ def test_a_conflicting_edit_of_ones_own_post_leaves_the_clone_intact_with_one_li
     git_dir = laptop.clone / ".git"
     assert not (git_dir / "rebase-merge").exists() and not (git_dir / "rebase-apply").exists()
     assert laptop.git("status", "--porcelain") == ""
+
+
+def test_the_hook_refuses_at_once_a_push_whose_branch_moved_after_it_began(community):
+    """What the hook sees when another push lands while this one is in flight: an old value that is
+    no longer the branch's. Fed to the real hook as git would, it refuses before checking anything."""
+    bob, carol = community.bob, community.carol
+    stale = run("git", "rev-parse", "main", cwd=community.bare).stdout.decode().strip()
+    carol.post("first", "Carol was first")
+    assert carol.push().ok
+    unsigned = bob.post("second", "Bob's, on the old tip", sign=False)  # would be refused for this too
+    run("git", "fetch", "-q", str(bob.clone), "main:refs/test/in-flight", cwd=community.bare)
+    run("git", "update-ref", "-d", "refs/test/in-flight", cwd=community.bare)  # its objects, as if received
+    before = community.refs()
+    hook = subprocess.run([sys.executable, "-m", "orgsite", "hook", "pre-receive"], cwd=community.bare,
+                          input=f"{stale} {unsigned} refs/heads/main\n", capture_output=True, text=True,
+                          env={**os.environ, "GIT_DIR": str(community.bare)})  # fmt: skip
+    assert hook.returncode == 1
+    assert hook.stderr.splitlines() == [
+        "orgsite: refs/heads/main: someone else pushed first; "
+        "fetch, rebase and push again (orgsite post does it for you)"
+    ]
+    assert community.refs() == before

@@ -62,6 +62,11 @@ def test_community_round_trips_and_has_generous_defaults():
         ('name = "x"\n[limits]\nmax_files = 3\n', "unknown limit(s) 'max_files'"),
         ('name = "x"\nbranch = "../x"\n', "is not a safe branch name"),
         ('name = "x"\ncolour = "red"\n', "unknown key(s) 'colour'"),
+        # A public url lands in feeds and in the 404 page's links: nothing but an http(s) address.
+        ('name = "x"\nurl = "javascript:alert(1)"\n', "must be the site's address"),
+        ('name = "x"\nurl = "https://x.example/\\" onload=\\"alert(1)"\n', "must be the site's address"),
+        ('name = "x"\nurl = "//evil.example/"\n', "must be the site's address"),
+        ('name = "x"\nurl = "https://x.example/' + "a" * 300 + '"\n', "must be the site's address"),
     ],
 )
 def test_malformed_community_toml_is_rejected(text, message):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from orgsite.content import parse_post
 from orgsite.errors import ContentError
-from orgsite.site.safe_markdown import NOT_LOADED, render_post_body, url_kind
+from orgsite.site.safe_markdown import NOT_LOADED, render_inline, render_post_body, url_kind
 
 POST = "posts/bob/hello.md"
 
@@ -151,3 +151,9 @@ def test_parse_post_accepts_or_refuses_with_a_bounded_message(fields, body):
 def test_parse_post_never_crashes_on_bytes(data):
     with contextlib.suppress(ContentError):  # refusing is fine; any other exception fails the test
         parse_post(b"---\n" + data)
+
+
+def test_the_community_description_is_inline_markdown_and_as_inert_as_a_post():
+    html = render_inline("Our *family* <script>alert(1)</script> ![x](//evil.example/a.png) [js](javascript:alert(2))")
+    assert "<em>family</em>" in html
+    assert "<script" not in html and "evil.example" not in html and 'href="javascript' not in html

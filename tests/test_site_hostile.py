@@ -88,3 +88,33 @@ def test_a_commit_page_shows_diffs_until_its_budget_is_spent():
     assert shown == [True, True, True, True, False, False]
     small = [FilePatch("posts/bob/s.md", "A", "tiny")]
     assert within_budget(small, 0) == [(small[0], False)]
+
+
+def test_a_chain_of_thousands_of_replies_is_walked_without_recursion():
+    import datetime as dt
+
+    from orgsite.content import PostMeta
+    from orgsite.model import Verdict
+    from orgsite.repo import CommitMeta
+    from orgsite.site.history import CommitInfo, Revision
+
+    def post(n: int, parent):
+        commit = CommitInfo(
+            f"{n:040x}", n, (), CommitMeta("A", "a@x", n, n, "m"), Verdict("c", None, "a", n, None, ()), ()
+        )
+        made = PostInfo(
+            f"posts/a/p{n}.md", PostMeta(f"P{n}", None, (), None, ""), None, False, [Revision(commit, None)]
+        )
+        if parent is not None:
+            made.parent = parent
+            parent.replies.append(made)
+        return made
+
+    first = post(0, None)
+    last = first
+    for n in range(1, 5000):  # each answering the one before: deeper than Python's recursion limit
+        last = post(n, last)
+    assert first.thread_size() == 4999
+    assert last.root is first and first.last_reply() is last
+    assert first.activity()[0] == dt.datetime.fromtimestamp(4999, dt.UTC)
+    assert [depth for _, depth in first.thread()][-1] == 4999
