@@ -6,6 +6,7 @@ so a rule lives in exactly one place.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -307,11 +308,7 @@ def unsigned_after_rebase(problem: Problem, *, parent_on_branch: bool) -> Proble
     `git pull --rebase` rewrites a member's commits without their signature unless commit.gpgsign is set."""
     if problem.message != NOT_SIGNED or not parent_on_branch:
         return problem
-    return Problem(
-        problem.where,
-        UNSIGNED_ON_TIP,
-        problem.path,
-    )
+    return dataclasses.replace(problem, message=UNSIGNED_ON_TIP)
 
 
 SOMEONE_PUSHED_FIRST = "someone else pushed first"
