@@ -6,12 +6,11 @@ import re
 import tomllib
 
 from orgsite.errors import ConfigError
-from orgsite.model import Allowlist, Member
+from orgsite.model import Allowlist, Member, Role
 from orgsite.textsafe import shown
 from orgsite.tomltext import toml_value
 
 ALLOWLIST_PATH = "members/allowlist.toml"
-ROLES = ("operator", "member")
 HANDLE_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"  # also the folder and key-file names of the layout
 _HANDLE = re.compile(rf"{HANDLE_PATTERN}\Z")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
@@ -56,7 +55,7 @@ def _member(table: object, index: int) -> Member:
         raise ConfigError(f"{where}: {problem}")
     where = f"{ALLOWLIST_PATH} member '{handle}'"
     role = table.get("role")
-    if role not in ROLES:
+    if role not in tuple(Role):
         raise ConfigError(f'{where}: role must be "operator" or "member", not {shown(role)}')
     fingerprints = table.get("fingerprints")
     if not isinstance(fingerprints, list) or not fingerprints:
@@ -71,7 +70,7 @@ def _member(table: object, index: int) -> Member:
         handle=handle,
         name=_one_line(table.get("name"), "name", where),
         email=_one_line(table.get("email"), "email", where),
-        role=role,
+        role=Role(role),
         fingerprints=tuple(normalised),
     )
 

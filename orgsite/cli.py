@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
+from orgsite.model import Role, short_id
 from orgsite.textsafe import terminal_safe
+
+if TYPE_CHECKING:
+    from orgsite.signing_clone import Committed
 
 _existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
 
@@ -38,17 +42,31 @@ def cli() -> None:
 @click.option("--site", type=click.Path(path_type=Path), help="Also rebuild this site folder after every push.")
 def init(path: Path, community: str, handle: str, key: str, branch: str, description: str, site: Path | None) -> None:
     """Create a bare community repository at PATH with hooks and a signed introduction commit."""
-    from orgsite.commands.init import init_community
-    from orgsite.commands.site import enable_site
+    from orgsite.commands.init import init as found
 
-    intro = init_community(
-        path.absolute(), community=community, handle=handle, key=key, branch=branch, description=description
+    founded = found(
+        path, community=community, handle=handle, key=key, branch=branch, description=description, site=site
     )
-    if site is not None:
-        _echo(enable_site(path, site))
-    _echo(f"Created community {community!r} at {path.absolute()}")
-    _echo(f"Introduction commit: {intro} (stored as orgsite.introduction)")
-    _echo(f"Next: git clone {path.absolute()} && cd {path.name.removesuffix('.git')} && orgsite member add …")
+    if founded.first_build is not None:
+        _echo_site_enabled(site, founded.first_build)
+    _echo(f"Created community {founded.name!r} at {founded.path}")
+    _echo(f"Introduction commit: {founded.introduction} (stored as orgsite.introduction)")
+    _echo(f"Next: git clone {founded.path} && cd {path.name.removesuffix('.git')} && orgsite member add …")
+
+
+def _echo_site_enabled(site: Path | None, first_build: str) -> None:
+    _echo(f"Site enabled: {site and site.absolute()} is rebuilt after every accepted push.")
+    _echo(f"First build: {first_build}")
+
+
+def _echo_committed(done: Committed) -> None:
+    said = f"{done.message}: committed {short_id(done.commit)} ({', '.join(done.paths)})"
+    if done.pushed is None:
+        _echo(f"{said}, signed by {done.signer}.")
+        _echo("Next: git push")
+    else:
+        _echo(f"{said} and pushed.")
+        _echo(done.pushed)
 
 
 @cli.group()
@@ -64,15 +82,15 @@ _repo = click.option("--repo", "repo_dir", type=_existing_dir, default=".", help
 @member.command("add")
 @click.argument("handle")
 @click.argument("key_file", type=click.Path(path_type=Path))
-@click.option("--role", type=click.Choice(["member", "operator"]), default="member", show_default=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value, show_default=True)
 @_signing_key
 @_push
 @_repo
 def member_add(handle: str, key_file: Path, role: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
     """Add HANDLE with the public key in KEY_FILE to the allowlist, as a signed commit."""
-    from orgsite.commands.member import add_member
+    from orgsite.commands.member import add
 
-    _echo(add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now))
+    _echo_committed(add(repo_dir, handle, key_file, role=Role(role), signing_key=signing_key, push_now=push_now))
 
 
 @member.command("remove")
@@ -82,9 +100,9 @@ def member_add(handle: str, key_file: Path, role: str, signing_key: str | None, 
 @_repo
 def member_remove(handle: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
     """Remove HANDLE from the allowlist (their past posts stay), as a signed commit."""
-    from orgsite.commands.member import remove_member
+    from orgsite.commands.member import remove
 
-    _echo(remove_member(repo_dir, handle, signing_key=signing_key, push_now=push_now))
+    _echo_committed(remove(repo_dir, handle, signing_key=signing_key, push_now=push_now))
 
 
 @cli.command()
@@ -113,7 +131,7 @@ def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
 @click.option("--branch", help="The community branch (default: from community.toml).")
 def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -> None:
     """Render REPO's community branch into a static site at --out (atomically)."""
-    from orgsite.site.build import build_site
+    from orgsite.commands.build import build as build_site
 
     report = build_site(repo, out, config_file=config_file, branch=branch)
     for warning in report.warnings:
@@ -179,16 +197,17 @@ def post(
     repo_dir: Path,
 ) -> None:
     """Write a post titled TITLE (in $EDITOR unless --file), commit it signed, and push it."""
-    from orgsite.commands.post import edit_post, new_post
+    from orgsite.commands.post import post as write_post
 
-    if edit_path:
-        _echo(edit_post(repo_dir, edit_path, editor=_editor, signing_key=signing_key, push_now=not no_push))
-        return
-    if not title:
+    if not title and not edit_path:
         raise click.UsageError("give the post's TITLE (or --edit PATH)")
-    body = body_file.read() if body_file else None
-    _echo(new_post(repo_dir, title, body=body, editor=_editor, tags=tags, reply_to=reply_to, slug=slug,
-                        signing_key=signing_key, push_now=not no_push))  # fmt: skip
+    done = write_post(repo_dir, title=title, body=body_file.read() if body_file else None, editor=_editor, tags=tags,
+                      reply_to=reply_to, slug=slug, edit_path=edit_path, signing_key=signing_key,
+                      push_now=not no_push)  # fmt: skip
+    if done is None:
+        _echo(f"{edit_path}: no change; nothing was committed")
+    else:
+        _echo_committed(done)
 
 
 @cli.command()
@@ -196,12 +215,11 @@ def post(
 @click.option("--install-pre-push", is_flag=True, help="Run this check before every `git push` of this clone.")
 def check(repo_dir: Path, install_pre_push: bool) -> int:
     """Say what the server would refuse among this clone's commits that are not pushed yet."""
+    from orgsite.commands.check import install_pre_push as install
     from orgsite.commands.check import unpushed_problems
-    from orgsite.commands.init import install_hooks
-    from orgsite.repo import CommunityRepo
 
     if install_pre_push:
-        install_hooks(CommunityRepo(repo_dir).git_dir, ("pre-push",))
+        install(repo_dir)
         _echo("Installed the pre-push hook: `git push` now runs `orgsite check` first.")
         return 0
     count, problems = unpushed_problems(repo_dir)
@@ -235,16 +253,16 @@ def site() -> None:
 @click.option("--repo", "repo_dir", type=_existing_dir, default=".", help="The bare repository (default: here).")
 def site_enable(directory: Path, repo_dir: Path) -> None:
     """Rebuild the site into DIRECTORY after every accepted push (in the background)."""
-    from orgsite.commands.site import enable_site
+    from orgsite.commands.site import enable
 
-    _echo(enable_site(repo_dir, directory))
+    _echo_site_enabled(directory, enable(repo_dir, directory))
 
 
 @cli.command()
 @click.argument("repo", type=_existing_dir, default=".")
 def status(repo: Path) -> None:
     """Show REPO's community, branch tip, site and latest site builds (with their errors)."""
-    from orgsite.commands.site import status as repo_status
+    from orgsite.commands.status import status as repo_status
 
     for line in repo_status(repo):
         _echo(line)

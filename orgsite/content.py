@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 
 import yaml
 
@@ -21,6 +22,7 @@ from orgsite.tomltext import toml_value
 
 COMMUNITY_PATH = "community.toml"
 KEYS_DIR = "members/keys"
+POSTS_DIR = "posts"
 ATTACHMENT_SUFFIXES = ("png", "jpg", "jpeg", "gif", "webp", "pdf")
 
 _HANDLE = HANDLE_PATTERN
@@ -47,21 +49,32 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 
 
+class PathType(StrEnum):
+    """The kinds of file the repository contract allows."""
+
+    COMMUNITY = "community"
+    ALLOWLIST = "allowlist"
+    KEY = "key"
+    POST = "post"
+    ATTACHMENT = "attachment"
+
+
 @dataclass(frozen=True)
 class PathKind:
     """What a repository path is under the contract; `handle` is its owner for keys, posts and attachments."""
 
-    kind: str  # "community", "allowlist", "key", "post" or "attachment"
+    kind: PathType
     handle: str | None = None
 
 
 def classify_path(path: str) -> PathKind | None:
     """The contract's kind of `path`, or None when no file may live there."""
     if path == COMMUNITY_PATH:
-        return PathKind("community")
+        return PathKind(PathType.COMMUNITY)
     if path == ALLOWLIST_PATH:
-        return PathKind("allowlist")
-    for kind, pattern in (("key", _KEY_PATH), ("post", _POST_PATH), ("attachment", _ATTACHMENT_PATH)):
+        return PathKind(PathType.ALLOWLIST)
+    patterns = ((PathType.KEY, _KEY_PATH), (PathType.POST, _POST_PATH), (PathType.ATTACHMENT, _ATTACHMENT_PATH))
+    for kind, pattern in patterns:
         match = pattern.match(path)
         if match:
             return PathKind(kind, match["handle"])
@@ -76,6 +89,16 @@ def is_post_path(path: str) -> bool:
 def key_path(handle: str) -> str:
     """Where a member's public key lives in the repository."""
     return f"{KEYS_DIR}/{handle}.asc"
+
+
+def member_folder(handle: str) -> str:
+    """The folder (with its trailing slash) where a member's posts and attachments live."""
+    return f"{POSTS_DIR}/{handle}/"
+
+
+def post_path(handle: str, slug: str) -> str:
+    """Where a member's post with this slug lives."""
+    return f"{member_folder(handle)}{slug}.md"
 
 
 def parse_community(text: str) -> Community:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 GITLINK_MODE = 0o160000  # a submodule's entry in a git tree
 SYMLINK_MODE = 0o120000
@@ -14,6 +17,13 @@ def short_id(commit: str) -> str:
     return commit[:7]
 
 
+class Role(StrEnum):
+    """What a member may change: operators any path, members only their own folder under posts/."""
+
+    OPERATOR = "operator"
+    MEMBER = "member"
+
+
 @dataclass(frozen=True)
 class Member:
     """One allowlist entry: who may sign, with which keys, in which role."""
@@ -21,13 +31,13 @@ class Member:
     handle: str
     name: str
     email: str
-    role: str
+    role: Role
     fingerprints: tuple[str, ...]
 
     @property
     def is_operator(self) -> bool:
         """True for operators, who may change any path."""
-        return self.role == "operator"
+        return self.role is Role.OPERATOR
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,19 @@ class Allowlist:
     def by_handle(self, handle: str) -> Member | None:
         """The member with this handle, if any."""
         return next((m for m in self.members if m.handle == handle), None)
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[T]):
+    """A community file as parsed: its value, or why it cannot be parsed (both None when it is missing)."""
+
+    value: T | None
+    error: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        """True when there is no such file."""
+        return self.value is None and self.error is None
 
 
 @dataclass(frozen=True)
@@ -130,13 +153,38 @@ class Change:
     blob: str | None = None
 
 
+class Rule(StrEnum):
+    """Which of the community's rules a problem breaks (design §3)."""
+
+    SIGNATURE = "signature"  # unsigned, bad, revoked, weak digest, several signatures, expired when made
+    UNAUTHORIZED = "unauthorized"  # the signing key is not on the allowlist that judges the commit
+    ROLE = "role"  # a member changed a path outside their own folder
+    LAYOUT = "layout"  # a path, mode or tree the repository contract does not allow
+    SIZE = "size"  # one file or one commit over the community's limits
+    CONTENT = "content"  # a post, key, allowlist or community.toml that does not parse or holds what it may not
+    ROOT = "root"  # history that does not start at the introduction, or an introduction without members
+    MERGE = "merge"  # a merge the rules do not accept (octopus)
+    REF = "ref"  # a ref update other than moving the community branch forward
+    PUSH_BOUND = "push bound"  # a push over the community's bounds
+    EXPIRED = "expired"  # the key or signature has expired by the time of the push
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One broken rule: which commit (or ref), which path, what is wrong."""
+    """One broken rule: which rule, what is wrong, and where (a commit, a ref or the whole push; a path)."""
 
-    where: str
+    rule: Rule
     message: str
+    commit: str | None = None  # the full id of the commit the problem is about
     path: str | None = None
+    ref: str | None = None  # the ref (or branch) when the problem is about a ref, not a commit
+
+    @property
+    def where(self) -> str:
+        """The commit's short id, else the ref, else "push"."""
+        if self.commit:
+            return short_id(self.commit)
+        return self.ref or "push"
 
     def __str__(self) -> str:
         if self.path:

@@ -10,9 +10,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
+from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.commitsig import NOT_SIGNED
-from orgsite.content import check_key_file, classify_path, key_path, parse_community, parse_post
+from orgsite.content import PathType, check_key_file, classify_path, key_path, member_folder, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.keylisting import KeyFile
 from orgsite.model import (
@@ -20,10 +20,13 @@ from orgsite.model import (
     SYMLINK_MODE,
     Allowlist,
     Change,
+    Community,
     Limits,
     Member,
     MergePath,
+    Parsed,
     Problem,
+    Rule,
     SignatureCheck,
     SignatureStatus,
     Verdict,
@@ -43,6 +46,14 @@ class ParentView:
     parent: str
     allowlist: Allowlist | None
     signature: SignatureCheck
+
+
+@dataclass(frozen=True)
+class CommunityFiles:
+    """A commit's own allowlist and community.toml as parsed (missing when not given)."""
+
+    allowlist: Parsed[Allowlist] = Parsed(None)
+    community: Parsed[Community] = Parsed(None)
 
 
 _CONFLICT = object()  # no clean outcome: both sides changed a path differently since the merge base
@@ -98,6 +109,7 @@ class CommitFacts:
     limits: Limits
     read: Callable[[str], bytes | None]  # a file of the commit's own tree, or None
     parent_count: int = 1
+    own: CommunityFiles = CommunityFiles()  # its own allowlist and community.toml, as parsed
     tree_problems: tuple[tuple[str, str], ...] = ()  # (folder, what git fsck would say) of its new trees
     key_files: dict[str, KeyFile] = field(default_factory=dict)  # every key file, when the commit changes one
 
@@ -135,165 +147,166 @@ def expiry_problem(verdict: Verdict, now: int) -> Problem | None:
     `orgsite verify` and the site judge expiry at the signature's time instead: a commit that was
     valid when pushed stays valid once its key or signature expires.
     """
-    where = short_id(verdict.commit)
     if verdict.key_expires_at is not None and now >= verdict.key_expires_at:
-        return Problem(where, "the signing key has expired; extend it or use a new key")
-    if verdict.signature_expires_at is not None and now >= verdict.signature_expires_at:
-        return Problem(where, "the signature has expired; sign the commit again (`git commit --amend --no-edit -S`)")
-    return None
+        why = "the signing key has expired; extend it or use a new key"
+    elif verdict.signature_expires_at is not None and now >= verdict.signature_expires_at:
+        why = "the signature has expired; sign the commit again (`git commit --amend --no-edit -S`)"
+    else:
+        return None
+    return Problem(Rule.EXPIRED, why, verdict.commit)
 
 
 def _signer(facts: CommitFacts, problems: list[Problem]) -> Member | None:
     """The member every parent's allowlist authorizes for this signature, with the least role among them."""
-    where = short_id(facts.commit)
     members = []
     for view in facts.views:
         fingerprint = view.signature.primary_fingerprint or "?"
         unknown = view.signature.status is SignatureStatus.UNKNOWN_KEY
         sig_issues = [] if unknown else signature_problems(view.signature)
         if sig_issues:
-            problems.extend(Problem(where, issue) for issue in sig_issues)
+            problems.extend(Problem(Rule.SIGNATURE, issue, facts.commit) for issue in sig_issues)
             return None
         member = view.allowlist.by_fingerprint(fingerprint) if view.allowlist and not unknown else None
         if member is None:
             parent = short_id(view.parent)
             source = "its own allowlist" if facts.is_introduction else f"the allowlist of parent {parent}"
-            problems.append(Problem(where, f"signed by key {fingerprint}, which is not on {source}"))
+            why = f"signed by key {fingerprint}, which is not on {source}"
+            problems.append(Problem(Rule.UNAUTHORIZED, why, facts.commit))
             return None
         members.append(member)
     if not members:
         return None
     if any(m.handle != members[0].handle for m in members):
-        problems.append(Problem(where, "the signing key belongs to different members in different parents"))
+        why = "the signing key belongs to different members in different parents"
+        problems.append(Problem(Rule.UNAUTHORIZED, why, facts.commit))
         return None
     return next((m for m in members if not m.is_operator), members[0])
 
 
-def _role_problems(where: str, member: Member, changes: Sequence[Change]) -> list[Problem]:
+def _role_problems(commit: str, member: Member, changes: Sequence[Change]) -> list[Problem]:
     if member.is_operator:
         return []
-    problems = []
-    for change in changes:
-        # Whether the file itself may exist there is the layout rule's business, reported on its own.
-        if not change.path.startswith(f"posts/{member.handle}/"):
-            problems.append(Problem(where, f"members may only change files under posts/{member.handle}/", change.path))
-    return problems
-
-
-def _allowlist_problems(where: str, read: Callable[[str], bytes | None], data: bytes) -> list[Problem]:
-    allowlist = parse_allowlist(data.decode("utf-8"))
+    own = member_folder(member.handle)
+    # Whether the file itself may exist there is the layout rule's business, reported on its own.
     return [
-        Problem(where, f"member '{m.handle}' has no key file {key_path(m.handle)}", "members/allowlist.toml")
+        Problem(Rule.ROLE, f"members may only change files under {own}", commit, change.path)
+        for change in changes
+        if not change.path.startswith(own)
+    ]
+
+
+def _allowlist_problems(commit: str, allowlist: Allowlist, read: Callable[[str], bytes | None]) -> list[Problem]:
+    return [
+        Problem(Rule.CONTENT, f"member '{m.handle}' has no key file {key_path(m.handle)}", commit, ALLOWLIST_PATH)
         for m in allowlist.members
         if read(key_path(m.handle)) is None
     ]
 
 
-def _still_listed(handle: str, read: Callable[[str], bytes | None]) -> bool:
-    data = read(ALLOWLIST_PATH)
-    try:
-        return data is not None and parse_allowlist(data.decode("utf-8")).by_handle(handle) is not None
-    except (OrgsiteError, UnicodeDecodeError):
-        return False  # a broken allowlist is reported by its own rule
+_LAYOUT = (
+    "no file may live here; the layout is community.toml, members/allowlist.toml, "
+    "members/keys/<handle>.asc, posts/<handle>/<slug>.md and attachments beside posts"
+)
 
 
-def file_problems(where: str, change: Change, limits: Limits, read: Callable[[str], bytes | None]) -> list[Problem]:
-    """What is wrong with one added, changed or deleted file under the repository contract."""
+def file_problems(
+    commit: str,
+    change: Change,
+    limits: Limits,
+    read: Callable[[str], bytes | None],
+    own: CommunityFiles,
+) -> list[Problem]:
+    """What is wrong with one added, changed or deleted file under the repository contract.
+
+    `read` gives the commit's files; `own` its allowlist and community.toml as parsed.
+    """
     kind = classify_path(change.path)
     if change.deleted:
-        if kind is not None and kind.kind in ("allowlist", "community"):
-            return [Problem(where, "cannot be deleted: the community needs it", change.path)]
-        if kind is not None and kind.kind == "key" and _still_listed(kind.handle or "", read):
-            return [Problem(where, f"'{kind.handle}' is still on the allowlist; remove the member too", change.path)]
+        if kind is not None and kind.kind in (PathType.ALLOWLIST, PathType.COMMUNITY):
+            return [Problem(Rule.LAYOUT, "cannot be deleted: the community needs it", commit, change.path)]
+        allowlist = own.allowlist.value
+        if kind is not None and kind.kind is PathType.KEY and allowlist and allowlist.by_handle(kind.handle or ""):
+            why = f"'{kind.handle}' is still on the allowlist; remove the member too"
+            return [Problem(Rule.CONTENT, why, commit, change.path)]
         return []
     if change.mode == SYMLINK_MODE:
-        return [Problem(where, "symlinks are not allowed", change.path)]
+        return [Problem(Rule.LAYOUT, "symlinks are not allowed", commit, change.path)]
     if change.mode == GITLINK_MODE:
-        return [Problem(where, "submodules are not allowed", change.path)]
+        return [Problem(Rule.LAYOUT, "submodules are not allowed", commit, change.path)]
     if kind is None:
-        return [
-            Problem(
-                where,
-                "no file may live here; the layout is community.toml, members/allowlist.toml, "
-                "members/keys/<handle>.asc, posts/<handle>/<slug>.md and attachments beside posts",
-                change.path,
-            )
-        ]
-    bound, name = (
-        (limits.max_post_bytes, "max_post_bytes") if kind.kind == "post" else (limits.max_file_bytes, "max_file_bytes")
-    )
+        return [Problem(Rule.LAYOUT, _LAYOUT, commit, change.path)]
+    is_post = kind.kind is PathType.POST
+    bound, name = (limits.max_post_bytes, "max_post_bytes") if is_post else (limits.max_file_bytes, "max_file_bytes")
     if change.size > bound:
-        return [
-            Problem(
-                where,
-                f"is {change.size} bytes, over the limit of {bound} (limits.{name} in community.toml)",
-                change.path,
-            )
-        ]
-    if kind.kind == "attachment":
+        why = f"is {change.size} bytes, over the limit of {bound} (limits.{name} in community.toml)"
+        return [Problem(Rule.SIZE, why, commit, change.path)]
+    parsed_error = {PathType.ALLOWLIST: own.allowlist.error, PathType.COMMUNITY: own.community.error}.get(kind.kind)
+    if parsed_error:
+        return [Problem(Rule.CONTENT, parsed_error.removeprefix(f"{change.path}: "), commit, change.path)]
+    if kind.kind is PathType.ALLOWLIST and own.allowlist.value is not None:
+        return _allowlist_problems(commit, own.allowlist.value, read)
+    if kind.kind not in (PathType.POST, PathType.KEY):
         return []
     data = read(change.path) or b""
     try:
-        if kind.kind == "post":
+        if is_post:
             meta = parse_post(data)
             if meta.reply_to is not None and read(meta.reply_to) is None:
-                return [Problem(where, f"reply_to names {meta.reply_to}, which does not exist", change.path)]
-        elif kind.kind == "key":
-            check_key_file(data)
-        elif kind.kind == "community":
-            parse_community(data.decode("utf-8"))
+                why = f"reply_to names {meta.reply_to}, which does not exist"
+                return [Problem(Rule.CONTENT, why, commit, change.path)]
         else:
-            return _allowlist_problems(where, read, data)
-    except (OrgsiteError, UnicodeDecodeError) as e:
-        return [Problem(where, str(e).removeprefix(f"{change.path}: "), change.path)]
+            check_key_file(data)
+    except OrgsiteError as e:
+        return [Problem(Rule.CONTENT, str(e).removeprefix(f"{change.path}: "), commit, change.path)]
     return []
 
 
-def key_material_problems(where: str, path: str, key_files: dict[str, KeyFile]) -> list[Problem]:
+def key_material_problems(commit: str, path: str, key_files: dict[str, KeyFile]) -> list[Problem]:
     """A key file holds exactly one member's own key: one primary with its own subkeys, sharing no key
     (primary or subkey) with another key file. Blocks a newcomer's file that carries a member's key
     as an expired subkey, which would make gpg judge that member's signatures expired."""
     own = key_files.get(path)
     count = len(own.certificates) if own else 0
     if own is None or count != 1:
-        return [Problem(where, f"must hold exactly one public key; it holds {count}", path)]
+        return [Problem(Rule.CONTENT, f"must hold exactly one public key; it holds {count}", commit, path)]
     problems = []
     for other_path, other in sorted(key_files.items()):
         shared = sorted(own.fingerprints() & other.fingerprints()) if other_path != path else []
         if shared:
             why = f"carries key {shared[0]}, which {other_path} holds; each key file holds one member's own key"
-            problems.append(Problem(where, why, path))
+            problems.append(Problem(Rule.CONTENT, why, commit, path))
     return problems
 
 
 def judge_commit(facts: CommitFacts) -> tuple[Member | None, list[Problem]]:
     """The member who signed the commit (when authorized) and every rule it breaks; accepted when empty."""
-    where = short_id(facts.commit)
+    commit = facts.commit
     problems: list[Problem] = []
     if facts.is_root and not facts.is_introduction:
-        problems.append(Problem(where, "is a root commit other than the introduction; history must descend from it"))
+        why = "is a root commit other than the introduction; history must descend from it"
+        problems.append(Problem(Rule.ROOT, why, commit))
     for folder, problem in facts.tree_problems:
-        problems.append(Problem(where, f"tree {folder or '(top folder)'} {problem}; git fsck refuses such trees"))
+        why = f"tree {folder or '(top folder)'} {problem}; git fsck refuses such trees"
+        problems.append(Problem(Rule.LAYOUT, why, commit))
     if facts.parent_count > 2:
-        problems.append(
-            Problem(where, f"merges {facts.parent_count} parents; octopus merges are refused, merge one at a time")
-        )
+        why = f"merges {facts.parent_count} parents; octopus merges are refused, merge one at a time"
+        problems.append(Problem(Rule.MERGE, why, commit))
     signer = None
     if facts.signature_problem:
-        problems.append(Problem(where, facts.signature_problem))
+        problems.append(Problem(Rule.SIGNATURE, facts.signature_problem, commit))
     else:
         signer = _signer(facts, problems)
     if signer is None:
         return None, problems  # nobody answers for this commit: its content is never read
-    problems.extend(_role_problems(where, signer, facts.changes))
+    problems.extend(_role_problems(commit, signer, facts.changes))
     for change in facts.changes:
-        file_issues = file_problems(where, change, facts.limits, facts.read)
+        file_issues = file_problems(commit, change, facts.limits, facts.read, facts.own)
         problems.extend(file_issues)
         kind = classify_path(change.path)
-        if not file_issues and not change.deleted and kind is not None and kind.kind == "key":
-            problems.extend(key_material_problems(where, change.path, facts.key_files))
-    if facts.is_introduction and facts.read("members/allowlist.toml") is None:
-        problems.append(Problem(where, "the introduction must contain members/allowlist.toml"))
+        if not file_issues and not change.deleted and kind is not None and kind.kind is PathType.KEY:
+            problems.extend(key_material_problems(commit, change.path, facts.key_files))
+    if facts.is_introduction and facts.own.allowlist.missing:
+        problems.append(Problem(Rule.ROOT, f"the introduction must contain {ALLOWLIST_PATH}", commit))
     return signer, problems
 
 
@@ -306,7 +319,7 @@ UNSIGNED_ON_TIP = (
 def unsigned_after_rebase(problem: Problem, *, parent_on_branch: bool) -> Problem:
     """The refusal of an unsigned commit, saying the likely cause when it sits on the branch's tip:
     `git pull --rebase` rewrites a member's commits without their signature unless commit.gpgsign is set."""
-    if problem.message != NOT_SIGNED or not parent_on_branch:
+    if problem.rule is not Rule.SIGNATURE or problem.message != NOT_SIGNED or not parent_on_branch:
         return problem
     return dataclasses.replace(problem, message=UNSIGNED_ON_TIP)
 
@@ -332,24 +345,25 @@ def ref_update_problems(
     """
     if ref != f"refs/heads/{branch}":
         what = "tags" if ref.startswith("refs/tags/") else "other refs"
-        return [Problem(ref, f"only refs/heads/{branch} may be pushed; {what} are not accepted")]
-    if new == zero:
-        return [Problem(ref, "deleting the community branch is not allowed")]
-    if not descends_from_introduction:
-        return [Problem(ref, "the pushed history does not descend from the community's introduction")]
-    if old != zero and not fast_forward:
-        return [Problem(ref, "non-fast-forward updates are refused: history is append-only; pull and rebase first")]
-    if moved_meanwhile:
-        return [Problem(ref, f"{SOMEONE_PUSHED_FIRST}; fetch, rebase and push again (orgsite post does it for you)")]
-    return []
+        why = f"only refs/heads/{branch} may be pushed; {what} are not accepted"
+    elif new == zero:
+        why = "deleting the community branch is not allowed"
+    elif not descends_from_introduction:
+        why = "the pushed history does not descend from the community's introduction"
+    elif old != zero and not fast_forward:
+        why = "non-fast-forward updates are refused: history is append-only; pull and rebase first"
+    elif moved_meanwhile:
+        why = f"{SOMEONE_PUSHED_FIRST}; fetch, rebase and push again (orgsite post does it for you)"
+    else:
+        return []
+    return [Problem(Rule.REF, why, ref=ref)]
 
 
 def commit_size_problem(commit: str, file_count: int, limits: Limits) -> Problem | None:
     """Why one commit changes too many files to examine (None when within the bound)."""
     if file_count > limits.max_commit_files:
-        return Problem(
-            short_id(commit), f"changes {file_count} files, over {limits.max_commit_files} (limits.max_commit_files)"
-        )
+        why = f"changes {file_count} files, over {limits.max_commit_files} (limits.max_commit_files)"
+        return Problem(Rule.SIZE, why, commit)
     return None
 
 
@@ -361,25 +375,15 @@ def push_size_problems(
     Bytes and files are counted per path and per commit: one large file written under many names,
     or in many commits, counts every time, since every copy costs the build.
     """
-    problems = []
+    whys = []
     if commit_count > limits.max_push_commits:
-        problems.append(
-            Problem("push", f"has more than {limits.max_push_commits} new commits (limits.max_push_commits)")
-        )
+        whys.append(f"has more than {limits.max_push_commits} new commits (limits.max_push_commits)")
     if byte_count > limits.max_push_bytes:
-        problems.append(
-            Problem("push", f"adds {byte_count} bytes, over {limits.max_push_bytes} (limits.max_push_bytes)")
-        )
+        whys.append(f"adds {byte_count} bytes, over {limits.max_push_bytes} (limits.max_push_bytes)")
     if file_count > limits.max_push_files:
-        problems.append(
-            Problem("push", f"writes {file_count} files, over {limits.max_push_files} (limits.max_push_files)")
-        )
+        whys.append(f"writes {file_count} files, over {limits.max_push_files} (limits.max_push_files)")
     if post_bytes > limits.max_push_post_bytes:
         # Post text is what the site renders: this bounds what one push can add to the next build.
-        problems.append(
-            Problem(
-                "push",
-                f"writes {post_bytes} bytes of posts, over {limits.max_push_post_bytes} (limits.max_push_post_bytes)",
-            )
-        )
-    return problems
+        limit = limits.max_push_post_bytes
+        whys.append(f"writes {post_bytes} bytes of posts, over {limit} (limits.max_push_post_bytes)")
+    return [Problem(Rule.PUSH_BOUND, why) for why in whys]

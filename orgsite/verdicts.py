@@ -8,7 +8,10 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-from orgsite.model import Problem, Verdict
+from orgsite.model import Problem, Rule, Verdict
+
+# Bump when the stored form of a verdict changes: verdicts stored in another form are not read.
+FORMAT_VERSION = "2"
 
 
 def _encode(verdict: Verdict) -> str:
@@ -19,7 +22,10 @@ def _encode(verdict: Verdict) -> str:
             "signed_at": verdict.signed_at,
             "key_expires_at": verdict.key_expires_at,
             "signature_expires_at": verdict.signature_expires_at,
-            "problems": [[p.where, p.message, p.path] for p in verdict.problems],
+            "problems": [
+                {"rule": p.rule.value, "message": p.message, "commit": p.commit, "path": p.path, "ref": p.ref}
+                for p in verdict.problems
+            ],
         }
     )
 
@@ -33,7 +39,9 @@ def _decode(commit: str, text: str) -> Verdict:
         signed_at=data["signed_at"],
         key_expires_at=data["key_expires_at"],
         signature_expires_at=data["signature_expires_at"],
-        problems=tuple(Problem(where, message, path) for where, message, path in data["problems"]),
+        problems=tuple(
+            Problem(Rule(p["rule"]), p["message"], p["commit"], p["path"], p["ref"]) for p in data["problems"]
+        ),
     )
 
 
@@ -45,7 +53,7 @@ class VerdictCache:
     """
 
     def __init__(self, path: Path, context: str) -> None:
-        self._context = context
+        self._context = f"{FORMAT_VERSION}:{context}"
         self._db: sqlite3.Connection | None = None
         with contextlib.suppress(sqlite3.Error, OSError):
             path.parent.mkdir(parents=True, exist_ok=True)

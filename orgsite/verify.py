@@ -6,26 +6,22 @@ Two callers share it: the pre-receive hook (`check_push`) and the audit (`audit`
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 from orgsite import policy
-from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.commitsig import split_signed_commit
-from orgsite.content import COMMUNITY_PATH, KEYS_DIR, is_post_path, parse_community
-from orgsite.errors import OrgsiteError, RepoError
+from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path
+from orgsite.errors import RepoError
 from orgsite.gitcmd import merge_bases
-from orgsite.gpg import Keyring, cached_keyring, key_file_facts
-from orgsite.keylisting import KeyFile
+from orgsite.gpg import Keyring, cached_keyring
 from orgsite.model import (
-    Allowlist,
     Change,
-    Community,
     Limits,
     MergePath,
     Problem,
+    Rule,
     SignatureCheck,
     Verdict,
     Version,
@@ -34,13 +30,12 @@ from orgsite.model import (
 from orgsite.provenance import CommitWrites, Lineage, lineages, unpublished_reason
 from orgsite.rawtree import tree_problems
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
+from orgsite.snapshot import Snapshots
 from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
 RULES_VERSION = "4"
-_NO_KEYS = "no-keys"
 KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,16 +60,23 @@ class _Prepared:
 class Verifier:
     """Judges commits of one community, caching keyrings, allowlists and verdicts."""
 
-    def __init__(self, repo: CommunityRepo, introduction: str, *, jobs: int = 2, save_verdicts: bool = True) -> None:
+    def __init__(
+        self,
+        repo: CommunityRepo,
+        introduction: str,
+        *,
+        jobs: int = 2,
+        save_verdicts: bool = True,
+        snapshots: Snapshots | None = None,
+    ) -> None:
         self.repo = repo
         self.introduction = introduction
+        self.snapshots = snapshots or Snapshots(repo)
         self._jobs = jobs
         self._save_verdicts = save_verdicts
         self._unsaved: list[Verdict] = []
-        self._parsed_files: dict[str, Any] = {}  # blob id -> parsed allowlist or community.toml
         self._keyrings: dict[str, Keyring] = {}
         self._changes: dict[str, list[Change]] = {}
-        self._key_files: dict[str, KeyFile] = {}
         self._cache = VerdictCache(repo.cache_dir / "verdicts.sqlite", f"{RULES_VERSION}:{introduction}")
 
     def save(self) -> None:
@@ -91,10 +93,6 @@ class Verifier:
     def close(self) -> None:
         """Release the verdict cache."""
         self._cache.close()
-
-    def community(self, commit: str) -> Community:
-        """The community settings as of `commit` (defaults when community.toml is missing or broken)."""
-        return self._parsed(commit, COMMUNITY_PATH, parse_community) or Community(name="community")
 
     def changes(self, commit: str) -> list[Change]:
         """What the commit itself changes, which its signer answers for (memoised: the bounds and the rules need it).
@@ -129,22 +127,6 @@ class Verifier:
         ]
         return policy.merge_changes(paths)
 
-    def allowlist(self, commit: str) -> Allowlist | None:
-        """The allowlist as of `commit`, or None when it is missing or malformed."""
-        return self._parsed(commit, ALLOWLIST_PATH, parse_allowlist)
-
-    def _parsed(self, commit: str, path: str, parse: Callable[[str], T]) -> T | None:
-        """A community file parsed once per version (blob), or None when missing or malformed."""
-        blob = self.repo.blob_id(commit, path)
-        if blob is None:
-            return None
-        if blob not in self._parsed_files:
-            try:
-                self._parsed_files[blob] = parse(self.repo.read_blob(blob).decode("utf-8"))
-            except (OrgsiteError, UnicodeDecodeError):
-                self._parsed_files[blob] = None
-        return self._parsed_files[blob]
-
     def commit_writes(self, commit: str, first_parent_diff: dict[str, str | None] | None = None) -> CommitWrites:
         """What `commit` did to files under posts/, for the provenance walk.
 
@@ -169,32 +151,12 @@ class Verifier:
         diffs = first_parent_diffs or {}
         return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
 
-    def _key_file(self, blob: str) -> KeyFile:
-        # gpg reads each version of a key file once, whether to judge a commit or to build a keyring.
-        if blob not in self._key_files:
-            self._key_files[blob] = key_file_facts(self.repo.read_blob(blob))
-        return self._key_files[blob]
-
-    def key_files(self, commit: str) -> dict[str, KeyFile]:
-        """What each key file in `members/keys/` of `commit` holds."""
-        return {f"{KEYS_DIR}/{name}": self._key_file(blob) for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR)}
-
-    def _key_blocks(self, commit: str) -> list[tuple[bytes, KeyFile]]:
-        return [
-            (self.repo.read_blob(blob), self._key_file(blob))
-            for name, blob in self.repo.blob_ids_under(commit, KEYS_DIR)
-            if name.endswith(".asc")
-        ]
-
-    def _keyring_id(self, commit: str) -> str:
-        return self.repo.tree_id(commit, KEYS_DIR) or _NO_KEYS
-
     def keyring(self, commit: str) -> Keyring:
         """A keyring of exactly the public keys in `members/keys/` as of `commit`."""
-        key_set = self._keyring_id(commit)
+        key_set = self.snapshots.key_set(commit)
         if key_set not in self._keyrings:
             self._keyrings[key_set] = cached_keyring(
-                self.repo.cache_dir / KEYRINGS_DIR, key_set, lambda: self._key_blocks(commit)
+                self.repo.cache_dir / KEYRINGS_DIR, key_set, lambda: self.snapshots.key_blocks(commit)
             )
         return self._keyrings[key_set]
 
@@ -225,20 +187,21 @@ class Verifier:
             if p.signature is None:
                 continue
             for ctx in p.context:
-                key_set = self._keyring_id(ctx)
+                key_set = self.snapshots.key_set(ctx)
                 tasks.setdefault((p.commit, key_set), (self.keyring(ctx), p.signature, p.payload))
         with ThreadPoolExecutor(max_workers=self._jobs) as pool:
             results = pool.map(lambda t: t[0].verify(t[1], t[2]), tasks.values())
             return dict(zip(tasks.keys(), results, strict=True))
 
     def _judge(self, p: _Prepared, checks: dict[tuple[str, str], SignatureCheck]) -> Verdict:
+        snapshots = self.snapshots
         views = ()
         if p.signature is not None:
             views = tuple(
-                policy.ParentView(ctx, self.allowlist(ctx), checks[(p.commit, self._keyring_id(ctx))])
+                policy.ParentView(ctx, snapshots.allowlist(ctx), checks[(p.commit, snapshots.key_set(ctx))])
                 for ctx in p.context
             )
-        limits = self.community(p.context[0]).limits if p.context else Limits()
+        limits = snapshots.community(p.context[0]).limits if p.context else Limits()
         facts = policy.CommitFacts(
             commit=p.commit,
             is_root=not p.parents,
@@ -249,12 +212,13 @@ class Verifier:
             limits=limits,
             read=lambda path: self.repo.read(p.commit, path),
             parent_count=len(p.parents),
+            own=policy.CommunityFiles(snapshots.allowlist_file(p.commit), snapshots.community_file(p.commit)),
             tree_problems=tuple(
                 (folder, problem) for folder, raw in self.repo.new_trees(p.commit) for problem in tree_problems(raw)
             ),
         )
         if any(not c.deleted and c.path.startswith(f"{KEYS_DIR}/") for c in facts.changes):
-            facts = dataclasses.replace(facts, key_files=self.key_files(p.commit))
+            facts = dataclasses.replace(facts, key_files=snapshots.key_files(p.commit))
         signer, problems = policy.judge_commit(facts)
         check = views[0].signature if views else None
         return Verdict(
@@ -269,7 +233,7 @@ class Verifier:
 
 
 def _is_post_file(path: str) -> bool:
-    return path.startswith("posts/")
+    return path.startswith(f"{POSTS_DIR}/")
 
 
 def _blob(version: Version | None) -> str | None:
@@ -281,34 +245,6 @@ def _as_changes(versions: dict[str, Version | None]) -> list[Change]:
         Change(path, deleted=True) if v is None else Change(path, False, v.mode, v.size, v.blob)
         for path, v in sorted(versions.items())
     ]
-
-
-def introduction_of(repo: CommunityRepo, branch_tip: str | None, given: str | None = None) -> str:
-    """The community's introduction: as given, else from git config, else the branch's single root commit."""
-    for candidate in (given, repo.config_get(INTRODUCTION_KEY)):
-        if candidate:
-            return candidate
-    if branch_tip is None:
-        raise RepoError(f"{repo.git_dir}: no community branch to audit")
-    roots = [c for c in repo.walk(branch_tip) if not repo.parents(c)]
-    if len(roots) != 1:
-        raise RepoError(
-            f"{repo.git_dir}: {len(roots)} root commits and no {INTRODUCTION_KEY} in git config; "
-            "pass --introduction COMMIT"
-        )
-    return roots[0]
-
-
-def community_branch(repo: CommunityRepo) -> str:
-    """The community branch: as community.toml at HEAD names it, else HEAD's branch, else main."""
-    head = repo.head()
-    data = repo.read(head, COMMUNITY_PATH) if head else None
-    if data:
-        try:
-            return parse_community(data.decode("utf-8")).branch
-        except (OrgsiteError, UnicodeDecodeError):
-            pass
-    return repo.head_branch() or "main"
 
 
 @dataclass(frozen=True)
@@ -331,15 +267,17 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
     tip = repo.branch_tip(branch)
     if tip is None:
         raise RepoError(f"{repo.git_dir}: there is no branch '{branch}'; pass --branch")
-    intro = introduction_of(repo, tip, introduction)
+    snapshots = Snapshots(repo)
+    intro = snapshots.introduction(tip, introduction)
     commits = repo.walk(tip)
-    with Verifier(repo, intro, jobs=jobs) as verifier:
+    with Verifier(repo, intro, jobs=jobs, snapshots=snapshots) as verifier:
         verdicts = verifier.verdicts(commits)
         files = verifier.lineages(commits) if any(not v.accepted for v in verdicts.values()) else {}
     refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
     problems = [p for v in refused for p in v.problems]
     if intro not in verdicts:
-        problems.insert(0, Problem(branch, f"the introduction {short_id(intro)} is not in this branch's history"))
+        why = f"the introduction {short_id(intro)} is not in this branch's history"
+        problems.insert(0, Problem(Rule.ROOT, why, ref=branch))
     unpublished = []
     for path, lineage in sorted(files.items()):
         reason = unpublished_reason(lineage, lambda c: verdicts[c].accepted)
@@ -363,7 +301,8 @@ def check_push(
     """
     intro = introduction or repo.config_get(INTRODUCTION_KEY)
     if not intro or not repo.is_commit(intro):
-        return [Problem("push", f"this repository has no valid {INTRODUCTION_KEY}; create it with `orgsite init`")]
+        why = f"this repository has no valid {INTRODUCTION_KEY}; create it with `orgsite init`"
+        return [Problem(Rule.ROOT, why)]
     known = repo.ref_targets() if server_has is None else list(server_has)
     # Nothing judged during a refused push is kept: its objects are dropped, and nothing learnt
     # from them should stand as a reason to accept anything later.
@@ -384,7 +323,7 @@ def _check_updates(
     *,
     server_side: bool,
 ) -> list[Problem]:
-    branch = verifier.community(intro).branch
+    branch = verifier.snapshots.community(intro).branch
     problems: list[Problem] = []
     for update in updates:
         is_commit = update.new != ZERO_ID and repo.is_commit(update.new)
@@ -402,7 +341,7 @@ def _check_updates(
         problems.extend(ref_problems)
         if ref_problems:
             continue
-        limits = verifier.community(update.old if update.old != ZERO_ID else intro).limits
+        limits = verifier.snapshots.community(update.old if update.old != ZERO_ID else intro).limits
         problems.extend(_check_new_commits(repo, verifier, update.new, known, limits, now))
     return problems
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from orgsite import policy
-from orgsite.allowlist import render_allowlist
-from orgsite.model import Allowlist, Change, Limits, Member, SignatureCheck, SignatureStatus, Verdict
+from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist, render_allowlist
+from orgsite.content import COMMUNITY_PATH, parse_community
+from orgsite.model import Allowlist, Change, Limits, Member, Role, Rule, SignatureCheck, SignatureStatus, Verdict
+from orgsite.snapshot import parse_file
 
 ALICE = "A" * 40
 BOB = "B" * 40
-OPS = Allowlist((Member("alice", "Alice", "a@x", "operator", (ALICE,)), Member("bob", "Bob", "b@x", "member", (BOB,))))
+OPS = Allowlist(
+    (Member("alice", "Alice", "a@x", Role.OPERATOR, (ALICE,)), Member("bob", "Bob", "b@x", Role.MEMBER, (BOB,)))
+)
 NOW = 1_800_000_000
 
 
@@ -80,6 +84,15 @@ def facts(changes=(), check=None, allowlists=(OPS,), *, files=None, is_root=Fals
         changes=tuple(changes),
         limits=Limits(max_file_bytes=100),
         read=files.get,
+        own=own_files(files),
+    )
+
+
+def own_files(files):
+    """The commit's allowlist and community.toml parsed as the snapshot parses them."""
+    return policy.CommunityFiles(
+        parse_file(ALLOWLIST_PATH, files.get(ALLOWLIST_PATH), parse_allowlist),
+        parse_file(COMMUNITY_PATH, files.get(COMMUNITY_PATH), parse_community),
     )
 
 
@@ -100,14 +113,17 @@ ALLOWLIST_TEXT = render_allowlist(OPS).encode()
 def test_roles_members_touch_only_their_own_posts(signer, path, allowed):
     files = {path: POST if path.endswith(".md") else b'name = "x"\n'}
     member, problems = policy.judge_commit(facts([Change(path, False, 0o100644, 10)], good(signer), files=files))
-    role_problems = [p for p in problems if "members may only" in p.message]
+    role_problems = [p for p in problems if p.rule is Rule.ROLE]
     assert (not role_problems) == allowed
     assert member is not None
 
 
 def test_merge_role_is_the_least_of_the_parents():
     demoted = Allowlist(
-        (Member("alice", "Alice", "a@x", "member", (ALICE,)), Member("carol", "C", "c@x", "operator", ("C" * 40,)))
+        (
+            Member("alice", "Alice", "a@x", Role.MEMBER, (ALICE,)),
+            Member("carol", "C", "c@x", Role.OPERATOR, ("C" * 40,)),
+        )
     )
     files = {"community.toml": b'name = "x"\n'}
     change = [Change("community.toml", False, 0o100644, 10)]
@@ -125,38 +141,61 @@ def test_merge_signer_must_be_on_every_parents_allowlist():
 
 
 @pytest.mark.parametrize(
-    ("change", "files", "message"),
+    ("change", "files", "broken"),
     [
-        (Change("posts/bob/x.md", False, 0o120000, 5), {}, "symlinks are not allowed"),
-        (Change("posts/bob/x", False, 0o160000, 0), {}, "submodules are not allowed"),
-        (Change("README.md", False, 0o100644, 5), {}, "no file may live here"),
-        (Change("posts/bob/x.png", False, 0o100644, 101), {}, "is 101 bytes, over the limit of 100"),
-        (Change("members/allowlist.toml", True), {}, "cannot be deleted: the community needs it"),
+        (Change("posts/bob/x.md", False, 0o120000, 5), {}, (Rule.LAYOUT, "symlinks are not allowed")),
+        (Change("posts/bob/x", False, 0o160000, 0), {}, (Rule.LAYOUT, "submodules are not allowed")),
+        (Change("README.md", False, 0o100644, 5), {}, (Rule.LAYOUT, "no file may live here")),
+        (Change("posts/bob/x.png", False, 0o100644, 101), {}, (Rule.SIZE, "is 101 bytes, over the limit of 100")),
+        (Change("members/allowlist.toml", True), {}, (Rule.LAYOUT, "cannot be deleted: the community needs it")),
         (Change("posts/bob/x.md", True), {}, None),
         (
             Change("members/keys/bob.asc", True),
             {"members/allowlist.toml": ALLOWLIST_TEXT},
-            "'bob' is still on the allowlist; remove the member too",
+            (Rule.CONTENT, "'bob' is still on the allowlist; remove the member too"),
         ),
         (Change("members/keys/zed.asc", True), {"members/allowlist.toml": ALLOWLIST_TEXT}, None),
         (
             Change("posts/bob/x.md", False, 0o100644, 30),
             {"posts/bob/x.md": b"---\ntitle: x\nreply_to: posts/a/b.md\n---\n"},
-            "reply_to names posts/a/b.md, which does not exist",
+            (Rule.CONTENT, "reply_to names posts/a/b.md, which does not exist"),
         ),
         (
             Change("members/keys/bob.asc", False, 0o100644, 9),
             {"members/keys/bob.asc": b"not a key"},
-            "is not an ASCII-armoured OpenPGP public key block",
+            (Rule.CONTENT, "is not an ASCII-armoured OpenPGP public key block"),
         ),
+        (
+            Change("members/allowlist.toml", False, 0o100644, 9),
+            {"members/allowlist.toml": b"[[member]\n"},
+            (Rule.CONTENT, "not valid TOML"),
+        ),
+        (
+            Change("members/allowlist.toml", False, 0o100644, 9),
+            {"members/allowlist.toml": b"caf\xe9 = 1\n"},
+            (Rule.CONTENT, "not valid UTF-8 (byte 3)"),
+        ),
+        (
+            Change("members/allowlist.toml", False, 0o100644, 9),
+            {"members/allowlist.toml": ALLOWLIST_TEXT, "members/keys/alice.asc": b"k"},
+            (Rule.CONTENT, "member 'bob' has no key file members/keys/bob.asc"),
+        ),
+        (
+            Change("community.toml", False, 0o100644, 9),
+            {"community.toml": b'name = ""\n'},
+            (Rule.CONTENT, "'name' must be a non-empty one-line string"),
+        ),
+        (Change("community.toml", False, 0o100644, 9), {"community.toml": b'name = "x"\n'}, None),
     ],
 )
-def test_file_problems(change, files, message):
-    problems = policy.file_problems("fffffff", change, Limits(max_file_bytes=100), files.get)
-    if message is None:
+def test_file_problems(change, files, broken):
+    problems = policy.file_problems("f" * 40, change, Limits(max_file_bytes=100), files.get, own_files(files))
+    if broken is None:
         assert problems == []
     else:
-        assert len(problems) == 1 and problems[0].message.startswith(message), problems
+        rule, message = broken
+        assert len(problems) == 1 and problems[0].rule is rule and problems[0].message.startswith(message), problems
+        assert problems[0].commit == "f" * 40 and problems[0].path == change.path
 
 
 def test_root_commit_other_than_introduction_is_a_problem():

@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgsite.commands.init import init_community
-from orgsite.commands.member import add_member, remove_member
-from orgsite.commands.post import edit_post, new_post
-from orgsite.content import render_post
+from orgsite.content import post_path, render_post
 from orgsite.errors import OrgsiteError
+from orgsite.founding import init_community
 from orgsite.gitcmd import git
 from orgsite.gpg import UserKeys, short_temp_home, stop_agents
+from orgsite.membership import add_member, remove_member
+from orgsite.posting import edit_post, new_post
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import BuildReport, build_site
 from orgsite.verify import AuditReport, audit
@@ -114,14 +114,14 @@ class _Member:
     def post(self, slug: str, title: str, tags: tuple[str, ...], reply_to: str | None, body: str) -> None:
         """Write (or rewrite) posts/<handle>/<slug>.md through `orgsite post`'s own code, and push."""
         git("pull", "-q", "--ff-only", cwd=self.clone)
-        path = f"posts/{self.handle}/{slug}.md"
+        path = post_path(self.handle, slug)
         if (self.clone / path).exists():
             text = render_post(title, body, tags=tags, reply_to=reply_to)
             edit_post(self.clone, path, editor=lambda _before: text)
         else:
             new_post(self.clone, title, body=body, editor=lambda _: None, tags=tags, reply_to=reply_to, slug=slug)
 
-    def change_membership(self, action: Callable[..., str], *args: object) -> None:
+    def change_membership(self, action: Callable[..., object], *args: object) -> None:
         """Run `member add` or `member remove` as this member, pushing the commit."""
         git("pull", "-q", "--ff-only", cwd=self.clone)
         action(self.clone, *args, signing_key=self.fingerprint, push_now=True)

@@ -1,84 +1,32 @@
-"""`orgsite init`: a new bare community repository with its hooks and a signed introduction commit."""
+"""`orgsite init`: found a community at a new path, and enable its site when asked."""
 
 from __future__ import annotations
 
-import shutil
-import sys
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, render_allowlist
-from orgsite.content import COMMUNITY_PATH, key_path, render_community
-from orgsite.errors import OrgsiteError
-from orgsite.gitcmd import commit_tree_signed
-from orgsite.gpg import UserKeys
-from orgsite.model import Allowlist, Community, Member
-from orgsite.repo import FSCK_KEY, INTRODUCTION_KEY, CommunityRepo
-from orgsite.resources import HOOKS_DIR
-from orgsite.verify import Verifier
+from orgsite.founding import init_community
+from orgsite.repo import CommunityRepo
+from orgsite.site.rebuild import enable_rebuilds
 
 
-def install_hooks(git_dir: Path, names: tuple[str, ...]) -> None:
-    """Copy orgsite's hooks `names` into `git_dir/hooks`, bound to the Python running now."""
-    hooks_dir = git_dir / "hooks"
-    hooks_dir.mkdir(exist_ok=True)
-    for name in names:
-        template = (HOOKS_DIR / name).read_text()
-        hook = hooks_dir / name
-        hook.write_text(template.replace("@PYTHON@", sys.executable))
-        hook.chmod(0o755)
+@dataclass(frozen=True)
+class Founded:
+    """A new community: where it is, its introduction, and its site's first build (when enabled)."""
+
+    path: Path
+    name: str
+    introduction: str
+    first_build: str | None
 
 
-def _check_target(target: Path) -> None:
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OrgsiteError(f"{target} already exists and is not empty; choose a new path for the community")
-    if not target.parent.is_dir():
-        raise OrgsiteError(f"{target.parent} does not exist; create it first")
-
-
-def init_community(
-    target: Path, *, community: str, handle: str, key: str, branch: str = "main", description: str = ""
-) -> str:
-    """Create the community at `target` and return its introduction commit id; nothing is left on failure."""
-    _check_target(target)
-    problem = handle_problem(handle)
-    if problem:
-        raise OrgsiteError(problem)
-    operator_key = UserKeys().secret_key(key)
-    if operator_key.revoked or operator_key.expired:
-        raise OrgsiteError(f"key {operator_key.fingerprint} is revoked or expired; use a valid key")
-    name, email = operator_key.name_and_email()
-    settings = Community(name=community, description=description, branch=branch)
-    operator = Member(handle, name, email, "operator", (operator_key.fingerprint,))
-    files = {
-        COMMUNITY_PATH: render_community(settings).encode(),
-        ALLOWLIST_PATH: render_allowlist(Allowlist((operator,))).encode(),
-        key_path(handle): UserKeys().export_public(operator_key.fingerprint),
-    }
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.init-", dir=target.parent))
-    try:
-        repo = CommunityRepo.create_bare(scratch, branch)
-        tree = repo.write_tree(files)
-        message = f"Introduce the community {community!r}\n\nFirst operator: {handle} ({operator_key.fingerprint})\n"
-        intro = commit_tree_signed(
-            repo.git_dir, tree, [], message, key=operator_key.fingerprint, name=name, email=email
-        )
-        _check_introduction(repo, intro)
-        repo.set_ref(f"refs/heads/{branch}", intro)
-        repo.config_set(INTRODUCTION_KEY, intro)
-        repo.config_set(FSCK_KEY, "true")
-        install_hooks(repo.git_dir, ("pre-receive",))
-        if target.exists():
-            target.rmdir()
-        scratch.rename(target)
-    finally:
-        if scratch.exists():
-            shutil.rmtree(scratch, ignore_errors=True)
-    return intro
-
-
-def _check_introduction(repo: CommunityRepo, intro: str) -> None:
-    with Verifier(repo, intro) as verifier:
-        verdict = verifier.verdicts([intro])[intro]
-    if not verdict.accepted:
-        raise OrgsiteError("the introduction commit does not pass the rules: " + "; ".join(map(str, verdict.problems)))
+def init(
+    path: Path, *, community: str, handle: str, key: str, branch: str, description: str, site: Path | None
+) -> Founded:
+    """Create the community at `path` (nothing is left when this fails) and enable `site` if given."""
+    target = path.absolute()
+    intro = init_community(
+        target, community=community, handle=handle, key=key, branch=branch, description=description
+    )
+    first_build = enable_rebuilds(CommunityRepo(target), site) if site is not None else None
+    return Founded(target, community, intro, first_build)

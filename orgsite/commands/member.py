@@ -1,126 +1,21 @@
-"""`orgsite member add|remove`: change the allowlist in a clone, as one commit signed by an operator."""
+"""`orgsite member add|remove`: change the membership, as one commit signed by an operator."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from orgsite import policy
-from orgsite.allowlist import ALLOWLIST_PATH, ROLES, handle_problem, parse_allowlist, render_allowlist
-from orgsite.commands.clone import SigningClone
-from orgsite.content import KEYS_DIR, check_key_file, key_path
-from orgsite.errors import OrgsiteError
-from orgsite.gitcmd import git
-from orgsite.gpg import KeyInfo, key_file_facts, key_infos
-from orgsite.keylisting import KeyFile
-from orgsite.model import Allowlist, Member
+from orgsite.membership import add_member, remove_member
+from orgsite.model import Role
+from orgsite.signing_clone import Committed
 
 
-class _Clone(SigningClone):
-    """A community clone about to receive an allowlist change from an operator."""
-
-    def __init__(self, repo_dir: Path, signing_key: str | None) -> None:
-        super().__init__(repo_dir, signing_key)
-        if self.member is None or not self.member.is_operator:
-            raise OrgsiteError(
-                f"key {self.key.fingerprint} is not an operator's key in {ALLOWLIST_PATH}; "
-                "only operators change the membership (the server would refuse this commit)"
-            )
-        if git("status", "--porcelain", "--", "members", cwd=self.work).stdout.strip():
-            raise OrgsiteError(f"{self.work}/members has uncommitted changes; commit or discard them first")
-
-    def former_members(self) -> dict[str, set[str]]:
-        """Handle → fingerprints of everyone the allowlist ever listed on this branch."""
-        seen_blobs: set[str] = set()
-        former: dict[str, set[str]] = {}
-        for commit in self.repo.walk(self.head):
-            blob = self.repo.blob_id(commit, ALLOWLIST_PATH)
-            if blob is None or blob in seen_blobs:
-                continue
-            seen_blobs.add(blob)
-            try:
-                listed = parse_allowlist(self.repo.read_blob(blob).decode("utf-8"))
-            except (OrgsiteError, UnicodeDecodeError):
-                continue
-            for m in listed.members:
-                former.setdefault(m.handle, set()).update(m.fingerprints)
-        return former
-
-    def commit_allowlist(self, allowlist: Allowlist, key_file: str, message: str, *, push_now: bool) -> str:
-        """Write `allowlist`, commit it with `key_file` (added or removed) signed, push if asked."""
-        (self.work / ALLOWLIST_PATH).write_text(render_allowlist(allowlist))
-        return self.commit([ALLOWLIST_PATH, key_file], message, push_now=push_now)
+def add(
+    repo_dir: Path, handle: str, key_file: Path, *, role: Role, signing_key: str | None, push_now: bool
+) -> Committed:
+    """Add `handle` with the public key in `key_file` in the clone `repo_dir`."""
+    return add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now)
 
 
-def _new_member_key(key_file: Path, path: str, listed: dict[str, KeyFile]) -> tuple[bytes, KeyInfo]:
-    try:
-        data = key_file.read_bytes()
-    except OSError as e:
-        raise OrgsiteError(f"cannot read key file {key_file}: {e.strerror}") from e
-    try:
-        check_key_file(data)
-    except OrgsiteError as e:
-        raise OrgsiteError(f"{key_file} {e}; export it with `gpg --armor --export FINGERPRINT`") from e
-    facts = key_file_facts(data)
-    # The hook's own rule: exactly one primary key, sharing no key with any listed member's file.
-    problems = policy.key_material_problems("", path, {**listed, path: facts})
-    if problems:
-        raise OrgsiteError(f"{key_file}: {problems[0].message}; ask the member to export only their own key")
-    [key] = key_infos(facts)
-    if key.revoked:
-        raise OrgsiteError(f"{key_file}: key {key.fingerprint} is revoked; ask the member for a current key")
-    if key.expired:
-        raise OrgsiteError(f"{key_file}: key {key.fingerprint} has expired; ask the member to extend it")
-    return data, key
-
-
-def add_member(
-    repo_dir: Path,
-    handle: str,
-    key_file: Path,
-    *,
-    role: str = "member",
-    signing_key: str | None = None,
-    push_now: bool = False,
-) -> str:
-    """Add `handle` with the public key in `key_file`, as one signed commit; returns what to tell the user."""
-    if role not in ROLES:
-        raise OrgsiteError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    problem = handle_problem(handle)
-    if problem:
-        raise OrgsiteError(problem)
-    clone = _Clone(repo_dir, signing_key)
-    if clone.allowlist.by_handle(handle):
-        raise OrgsiteError(f"handle '{handle}' is already on the allowlist; choose another handle")
-    listed = {
-        f"{KEYS_DIR}/{path.name}": key_file_facts(path.read_bytes())
-        for path in sorted((clone.work / KEYS_DIR).glob("*.asc"))
-        if path.name != f"{handle}.asc"
-    }
-    data, key = _new_member_key(key_file, key_path(handle), listed)
-    holder = clone.allowlist.by_fingerprint(key.fingerprint)
-    if holder:
-        raise OrgsiteError(f"key {key.fingerprint} is already listed for '{holder.handle}'")
-    former = clone.former_members().get(handle)
-    if former is not None and key.fingerprint not in former:
-        raise OrgsiteError(f"handle '{handle}' belonged to a former member; handles are never reused, pick another")
-    name, email = key.name_and_email()
-    member = Member(handle, name, email, role, (key.fingerprint,))
-    (clone.work / key_path(handle)).parent.mkdir(parents=True, exist_ok=True)
-    (clone.work / key_path(handle)).write_bytes(data)
-    allowlist = Allowlist((*clone.allowlist.members, member))
-    return clone.commit_allowlist(allowlist, key_path(handle), f"Add {role} {handle} ({name})", push_now=push_now)
-
-
-def remove_member(repo_dir: Path, handle: str, *, signing_key: str | None = None, push_now: bool = False) -> str:
-    """Remove `handle` from the allowlist (their past posts stay), as one signed commit."""
-    clone = _Clone(repo_dir, signing_key)
-    member = clone.allowlist.by_handle(handle)
-    if member is None:
-        raise OrgsiteError(f"'{handle}' is not on the allowlist; see {ALLOWLIST_PATH}")
-    remaining = tuple(m for m in clone.allowlist.members if m.handle != handle)
-    if not any(m.is_operator for m in remaining):
-        raise OrgsiteError(f"'{handle}' is the last operator; add another operator before removing them")
-    (clone.work / key_path(handle)).unlink(missing_ok=True)
-    return clone.commit_allowlist(
-        Allowlist(remaining), key_path(handle), f"Remove {member.role} {handle}", push_now=push_now
-    )
+def remove(repo_dir: Path, handle: str, *, signing_key: str | None, push_now: bool) -> Committed:
+    """Remove `handle` (their past posts stay) in the clone `repo_dir`."""
+    return remove_member(repo_dir, handle, signing_key=signing_key, push_now=push_now)

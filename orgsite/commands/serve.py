@@ -16,7 +16,8 @@ from orgsite.errors import OrgsiteError
 from orgsite.model import short_id
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import build_site
-from orgsite.verify import community_branch
+from orgsite.site.rebuild import build_and_report
+from orgsite.snapshot import Snapshots
 from orgsite.watch import RefWatcher
 
 DEBOUNCE_SECONDS = 0.5
@@ -53,7 +54,7 @@ class _Rebuilder:
 
     def _tip(self) -> str | None:
         repo = CommunityRepo(self.repo_path)
-        return repo.branch_tip(community_branch(repo))
+        return repo.branch_tip(Snapshots(repo).branch())
 
     def _run(self) -> None:
         while not self.stopping.is_set():
@@ -70,18 +71,15 @@ class _Rebuilder:
         tip = self._tip()
         if tip == self.tip:
             return
-        started = time.perf_counter()
-        try:
-            report = build_site(self.repo_path, self.site)
-        except OrgsiteError as e:
-            self.say(f"rebuild failed, the previous site stays up: {e}")
-            return
-        except Exception as e:  # noqa: BLE001 (a bug must not stop the rebuilds silently)
-            self.say(f"rebuild failed, the previous site stays up: {type(e).__name__}: {str(e)[:300]}")
+        outcome = build_and_report(self.repo_path, self.site)
+        if outcome.report is None:
+            self.say(f"rebuild failed, the previous site stays up: {outcome.error}")
+            if outcome.traceback:
+                self.say(outcome.traceback.rstrip())
             return
         moved = " → ".join(short_id(t) if t else "nothing" for t in (self.tip, tip))
         self.tip = tip
-        self.say(f"rebuilt ({moved}): {report.pages} pages in {time.perf_counter() - started:.1f} s")
+        self.say(f"rebuilt ({moved}): {outcome.report.pages} pages in {outcome.seconds:.1f} s")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgsite.repo import CommunityRepo
-from orgsite.verify import AuditReport, audit, community_branch
+from orgsite.snapshot import Snapshots
+from orgsite.verify import AuditReport, audit
 
 
 def verify_repository(path: Path, *, branch: str | None = None, introduction: str | None = None) -> AuditReport:
     """The audit of `path`'s community branch (bare repository or clone)."""
     repo = CommunityRepo(path)
-    return audit(repo, branch or community_branch(repo), introduction=introduction)
+    return audit(repo, branch or Snapshots(repo).branch(), introduction=introduction)
 
 
 def report_lines(report: AuditReport) -> list[str]:

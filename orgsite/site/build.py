@@ -15,9 +15,10 @@ from orgsite.errors import OrgsiteError
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG
 from orgsite.site.history import CommunityHistory, read_history
-from orgsite.site.pages import NAV, Docs, stamp_pages, write_docs
+from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
+from orgsite.site.pages import NAV
 from orgsite.site.safe_markdown import plain_excerpt
-from orgsite.verify import community_branch
+from orgsite.snapshot import Snapshots
 
 NO_URL_NOTE = (
     "community.toml sets no url: feed entries link relative to the feed, which some feed readers do not follow "
@@ -206,7 +207,7 @@ def build_site(
     out = out.absolute()
     check_out_dir(out)
     repo = CommunityRepo(repo_path)
-    history = read_history(repo, branch or community_branch(repo))
+    history = read_history(repo, branch or Snapshots(repo).branch())
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))

@@ -9,14 +9,16 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from orgsite.allowlist import ALLOWLIST_PATH
-from orgsite.content import PostMeta, classify_path, parse_post
+from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
-from orgsite.verify import Verifier, introduction_of
+from orgsite.snapshot import Snapshots
+from orgsite.verify import Verifier
 
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
@@ -112,7 +114,7 @@ class PostInfo:
     @property
     def anchor(self) -> str:
         """The id of this post's place in its thread (the permalink's fragment)."""
-        return "reply-" + self.path[len("posts/") : -len(".md")].replace("/", "-")
+        return "reply-" + self.path[len(POSTS_DIR) + 1 : -len(".md")].replace("/", "-")
 
     @property
     def root(self) -> PostInfo:
@@ -148,12 +150,20 @@ class PostInfo:
         return latest.time, latest.position
 
 
+class MembershipChange(StrEnum):
+    """What one allowlist change did to one member (the membership page shows the value)."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    CHANGED = "changed"
+
+
 @dataclass(frozen=True)
 class MembershipEvent:
     """One change to the allowlist: who was added, removed or changed, in which commit."""
 
     commit: CommitInfo
-    kind: str  # "added", "removed" or "changed"
+    kind: MembershipChange
     member: Member
     detail: str = ""
 
@@ -178,16 +188,16 @@ class CommunityHistory:
     tip: str
     commits: list[CommitInfo]  # newest first
     posts: list[PostInfo]  # newest first
-
-    @property
-    def threads(self) -> list[PostInfo]:
-        """The posts that open a conversation, the most recently active first."""
-        return sorted((p for p in self.posts if p.parent is None), key=PostInfo.activity, reverse=True)
     members: dict[str, MemberInfo]
     events: list[MembershipEvent]  # newest first
     tags: dict[str, list[PostInfo]]
     attachments: dict[str, Callable[[], bytes]]  # path -> its bytes, read when asked
     warnings: list[str]
+
+    @property
+    def threads(self) -> list[PostInfo]:
+        """The posts that open a conversation, the most recently active first."""
+        return sorted((p for p in self.posts if p.parent is None), key=PostInfo.activity, reverse=True)
 
     def leave_out(self, paths: set[str]) -> None:
         """Remove these posts from every listing, thread, member and tag (their replies stay, unthreaded)."""
@@ -202,19 +212,22 @@ class CommunityHistory:
         self.tags = {tag: posts for tag, posts in kept.items() if posts}
 
 
-def _member_changes(before: Allowlist | None, after: Allowlist | None) -> list[tuple[str, Member, str]]:
+def member_changes(
+    before: Allowlist | None, after: Allowlist | None
+) -> list[tuple[MembershipChange, Member, str]]:
+    """Who an allowlist change added, removed or changed (with what changed), added first."""
     old = {m.handle: m for m in (before.members if before else ())}
     new = {m.handle: m for m in (after.members if after else ())}
-    changes = [("added", m, f"as {m.role}") for h, m in new.items() if h not in old]
-    changes += [("removed", m, "") for h, m in old.items() if h not in new]
+    changes = [(MembershipChange.ADDED, m, f"as {m.role}") for h, m in new.items() if h not in old]
+    changes += [(MembershipChange.REMOVED, m, "") for h, m in old.items() if h not in new]
     for handle in sorted(set(old) & set(new)):
         was, now = old[handle], new[handle]
         if was.role != now.role:
-            changes.append(("changed", now, f"role {was.role} → {now.role}"))
+            changes.append((MembershipChange.CHANGED, now, f"role {was.role} → {now.role}"))
         elif was.fingerprints != now.fingerprints:
-            changes.append(("changed", now, "keys changed"))
+            changes.append((MembershipChange.CHANGED, now, "keys changed"))
         elif was != now:
-            changes.append(("changed", now, "name or email changed"))
+            changes.append((MembershipChange.CHANGED, now, "name or email changed"))
     return changes
 
 
@@ -223,9 +236,10 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     tip = repo.branch_tip(branch)
     if tip is None:
         raise OrgsiteError(f"{repo.git_dir}: there is no branch '{branch}' to build")
-    intro = introduction_of(repo, tip, introduction)
+    snapshots = Snapshots(repo)
+    intro = snapshots.introduction(tip, introduction)
     order = repo.walk(tip)  # parents first
-    with Verifier(repo, intro) as verifier:
+    with Verifier(repo, intro, snapshots=snapshots) as verifier:
         verdicts = verifier.verdicts(order)
         commits = [
             CommitInfo(
@@ -240,8 +254,8 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
         ]
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
         files = verifier.lineages(order, first_parent_diffs)
-        community = verifier.community(tip)
-        members, events = _membership(commits, verifier.allowlist)
+        community = snapshots.community(tip)
+        members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []
     for commit in commits:
         if not commit.verdict.accepted:
@@ -264,7 +278,7 @@ def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None =
     attachments: dict[str, Callable[[], bytes]] = {}
     for path in sorted(published_files):
         kind = classify_path(path)
-        if kind is not None and kind.kind == "attachment":
+        if kind is not None and kind.kind is PathType.ATTACHMENT:
             # Read when written, one at a time: a push's worth of pictures never sits in memory at once.
             attachments[path] = functools.partial(repo.read_blob, files[path].blob)
     commits.reverse()
@@ -283,14 +297,14 @@ def _membership(
         if not commit.verdict.accepted or not any(p.path == ALLOWLIST_PATH for p in commit.patches):
             continue
         before = allowlist_at(commit.parents[0]) if commit.parents else None
-        for kind, member, detail in _member_changes(before, allowlist_at(commit.id)):
+        for kind, member, detail in member_changes(before, allowlist_at(commit.id)):
             events.append(MembershipEvent(commit, kind, member, detail))
             info = members.setdefault(member.handle, MemberInfo(member, current=True))
             info.member = member
-            if kind == "added":
+            if kind is MembershipChange.ADDED:
                 info.current, info.left = True, None
                 info.joined = info.joined or commit
-            elif kind == "removed":
+            elif kind is MembershipChange.REMOVED:
                 info.current, info.left = False, commit
     return members, events
 

@@ -1,22 +1,19 @@
-"""The site's pages as Markdown files for MkDocs: each is front matter plus an HTML fragment rendered
-from orgsite's own templates with autoescape on (nothing from the repository reaches the page unescaped)."""
+"""The site's pages, from the community's history: each an HTML fragment rendered from orgsite's own
+templates with autoescape on (nothing from the repository reaches the page unescaped), plus the feeds
+and attachments. Pure: a history in, pages and files out; how MkDocs is fed them is `mkdocs_docs`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import html
-import posixpath
 import re
 import shlex
-import shutil
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 import markupsafe
-import yaml
 
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
@@ -40,9 +37,6 @@ NAV = [
 ]
 
 
-_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
-
-
 @dataclass(frozen=True)
 class Page:
     """One generated page: where it goes under docs/, its title, its HTML, whether search indexes it."""
@@ -51,24 +45,11 @@ class Page:
     title: str
     html: str
     searchable: bool = True
-    # Stamped pages are not built by MkDocs one by one: MkDocs builds one prototype page in the same
-    # folder, and each stamped page is that page with its own title and HTML laid in. Used for the
-    # commit pages, which are most of the pages and need nothing page-specific from the theme.
+    # A stamped page needs nothing page-specific from the theme, so it may be made from one built
+    # prototype page of its folder (the commit pages: most of the pages).
     stamped: bool = False
     # HTML shown after `html` but kept out of the search index (MkDocs gets it after indexing).
     unindexed: str = ""
-
-    def front_matter(self) -> str:
-        """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
-        # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
-        # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
-        # would fold its line-break characters, which a one-line title shows as spaces.
-        front: dict[str, object] = {"hide": ["navigation", "toc"]}
-        if self.title:  # the home page has none: Material then titles it with the community's name alone
-            front["title"] = _LINE_BREAKS.sub(" ", html.escape(self.title))
-        if not self.searchable:
-            front["search"] = {"exclude": True}
-        return "---\n" + yaml.safe_dump(front, allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
 
 
 def url_of(doc_path: str) -> str:
@@ -217,7 +198,8 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
 
 
 def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
-    """Every page of the site, and the other files (feeds, attachments) by their path under docs/."""
+    """Every page of the site (each path once: the site's own pages win over any a member names), and
+    the other files (feeds, attachments) by their path under docs/."""
     r = _Renderer(history)
     community = history.community
     intro = render_inline(community.description)
@@ -272,22 +254,7 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes |
             community_id=feed_id, feed_id=this_id, title=title, posts=posts, bodies=r.bodies,
             root="../" * path.count("/"), self_href="feed.xml", public_url=community.url,
         )  # fmt: skip
-    return pages, files
-
-
-PROTOTYPE_NAME = "orgsite-prototype"
-PROTOTYPE_TITLE = "orgsite-prototype-title"
-PROTOTYPE_CONTENT = "<!--orgsite-prototype-content-->"
-
-
-@dataclass(frozen=True)
-class Docs:
-    """What `write_docs` leaves for the build: HTML for MkDocs' pages, and the pages to stamp."""
-
-    html: dict[str, str]
-    unindexed: dict[str, str]
-    stamped: list[Page]
-    page_count: int
+    return _first_of_each_path(pages, history.warnings), files
 
 
 def _first_of_each_path(pages: list[Page], warnings: list[str]) -> list[Page]:
@@ -301,50 +268,3 @@ def _first_of_each_path(pages: list[Page], warnings: list[str]) -> list[Page]:
         seen.add(page.path)
         kept.append(page)
     return kept
-
-
-def write_docs(history: CommunityHistory, docs: Path) -> Docs:
-    """Write every page (front matter only) and file of the site into the empty folder `docs`.
-
-    The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
-    generated HTML (diffs above all) would only cost time.
-    """
-    pages, files = site_pages(history)
-    pages = _first_of_each_path(pages, history.warnings)
-    page_count = len(pages)
-    html = {page.path: page.html for page in pages if not page.stamped}
-    stamped = [page for page in pages if page.stamped]
-    for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
-        prototype = Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False)
-        pages.append(prototype)
-        html[prototype.path] = prototype.html
-    for page in pages:
-        if page.stamped:
-            continue
-        target = docs / page.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(page.front_matter(), encoding="utf-8")
-    for path, content in files.items():
-        data = content if isinstance(content, bytes) else content()
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    unindexed = {page.path: page.unindexed for page in pages if page.unindexed}
-    return Docs(html, unindexed, stamped, page_count)
-
-
-def stamp_pages(site: Path, stamped: list[Page]) -> None:
-    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes."""
-    prototypes: dict[str, str] = {}
-    for page in stamped:
-        folder = posixpath.dirname(page.path)
-        if folder not in prototypes:
-            prototypes[folder] = (site / folder / PROTOTYPE_NAME / "index.html").read_text(encoding="utf-8")
-        filled = (
-            prototypes[folder].replace(PROTOTYPE_CONTENT, page.html).replace(PROTOTYPE_TITLE, html.escape(page.title))
-        )
-        target = site / url_of(page.path) / "index.html"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(filled, encoding="utf-8")
-    for folder in prototypes:
-        shutil.rmtree(site / folder / PROTOTYPE_NAME)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
+from orgsite.hookfiles import install_hooks
 from orgsite.model import short_id
 from orgsite.repo import SITE_KEY, CommunityRepo
-from orgsite.site.build import build_site
+from orgsite.site.build import BuildReport, build_site, check_out_dir
 from orgsite.textsafe import terminal_safe
 
 
@@ -87,23 +88,61 @@ def _log(files: BuildFiles, line: str, detail: str = "") -> None:
         log.write(f"{stamp} {terminal_safe(line)}\n{terminal_safe(indented)}")
 
 
-def build_once(repo_path: Path, site: Path, files: BuildFiles) -> bool:
-    """One build of `site`, logged as `start`, then `ok …` or `error …` (with the traceback of an
-    unexpected failure); never raises for a failed build. True when it succeeded."""
+@dataclass(frozen=True)
+class BuildOutcome:
+    """How one rebuild went: the report when it succeeded, else what went wrong (and a traceback for a bug)."""
+
+    report: BuildReport | None
+    seconds: float
+    error: str = ""
+    traceback: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The build log's line: `ok <tip>: … pages … in N s`, or `error …`."""
+        if self.report is None:
+            return f"error {self.error}" + (" (traceback in this log)" if self.traceback else "")
+        r = self.report
+        warnings = f", {len(r.warnings)} warning(s): {r.warnings[0]}" if r.warnings else ""
+        return (f"ok {short_id(r.tip)}: {r.pages} pages, {r.posts} posts, {r.commits} commits in "
+                f"{self.seconds:.1f} s{warnings}")  # fmt: skip
+
+
+def build_and_report(repo_path: Path, site: Path) -> BuildOutcome:
+    """Build `site` once (swapped in whole, or not at all); never raises for a failed build: a bug is
+    reported with its traceback rather than ending whoever rebuilds (the post-receive builder, `serve`)."""
     started = time.perf_counter()
-    _log(files, f"start {site}")
     try:
         report = build_site(repo_path, site)
     except OrgsiteError as e:
-        _log(files, f"error {e}")
-        return False
-    except Exception as e:  # noqa: BLE001 (a bug must not end the rebuild silently: log it whole)
-        _log(files, f"error {type(e).__name__}: {str(e)[:300]} (traceback in this log)", traceback.format_exc())
-        return False
-    warnings = f", {len(report.warnings)} warning(s): {report.warnings[0]}" if report.warnings else ""
-    _log(files, f"ok {short_id(report.tip)}: {report.pages} pages, {report.posts} posts, {report.commits} commits in "
-                f"{time.perf_counter() - started:.1f} s{warnings}")  # fmt: skip
-    return True
+        return BuildOutcome(None, time.perf_counter() - started, str(e))
+    except Exception as e:  # noqa: BLE001 (a bug must not end the rebuilds silently: report it whole)
+        why = f"{type(e).__name__}: {str(e)[:300]}"
+        return BuildOutcome(None, time.perf_counter() - started, why, traceback.format_exc())
+    return BuildOutcome(report, time.perf_counter() - started)
+
+
+def build_once(repo_path: Path, site: Path, files: BuildFiles) -> bool:
+    """One build of `site`, logged as `start`, then `ok …` or `error …` (with the traceback of an
+    unexpected failure); never raises for a failed build. True when it succeeded."""
+    _log(files, f"start {site}")
+    outcome = build_and_report(repo_path, site)
+    _log(files, outcome.summary, outcome.traceback)
+    return outcome.report is not None
+
+
+def enable_rebuilds(repo: CommunityRepo, site: Path) -> str:
+    """Rebuild `site` after each accepted push to the bare `repo`, and build it once now; returns
+    the first build's log line."""
+    if repo.work_dir is not None:
+        raise OrgsiteError(f"{repo.git_dir} is a clone; enable the site on the server's bare repository")
+    site = site.absolute()
+    check_out_dir(site)
+    repo.config_set(SITE_KEY, str(site))
+    install_hooks(repo.git_dir, ("post-receive",))
+    files = BuildFiles.of(repo)
+    build_once(repo.git_dir, site, files)
+    return files.last_lines(1)[0]
 
 
 def rebuild_until_current(repo_path: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from enum import StrEnum
 
 import markupsafe
 import nh3
@@ -41,32 +42,40 @@ def browser_view(url: str) -> str:
     return _TAB_NEWLINE.sub("", url.strip(_EDGES)).replace("\\", "/")
 
 
-def url_kind(url: str) -> str:
-    """Where a URL in a post leads, as a browser resolves it on the post's page.
+class UrlKind(StrEnum):
+    """Where a URL leads, as a browser resolves it on a post's page."""
 
-    "fragment" (same page), "relative" (a path below the site's own pages), "host" (an absolute
-    path on the same host, maybe outside the site), "external" (another host, by scheme or a
-    scheme-relative `//host`), "mailto", or "bad" (any other scheme: javascript:, data:, file:…).
-    """
+    FRAGMENT = "fragment"  # the same page
+    RELATIVE = "relative"  # a path below the site's own pages
+    HOST = "host"  # an absolute path on the same host, maybe outside the site
+    EXTERNAL = "external"  # another host, by scheme or a scheme-relative `//host`
+    MAILTO = "mailto"
+    BAD = "bad"  # any other scheme: javascript:, data:, file:…
+
+
+def url_kind(url: str) -> UrlKind:
+    """Where a URL in a post leads, as a browser resolves it on the post's page."""
     seen = browser_view(url)
     scheme = _SCHEME.match(seen)
     if scheme:
         name = scheme.group(1).lower()
-        return "external" if name in ("http", "https") else "mailto" if name == "mailto" else "bad"
+        if name in ("http", "https"):
+            return UrlKind.EXTERNAL
+        return UrlKind.MAILTO if name == "mailto" else UrlKind.BAD
     if seen.startswith("//"):
-        return "external"
+        return UrlKind.EXTERNAL
     if seen.startswith("/"):
-        return "host"
+        return UrlKind.HOST
     if seen.startswith("#"):
-        return "fragment"
-    return "relative"
+        return UrlKind.FRAGMENT
+    return UrlKind.RELATIVE
 
 
 def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
     """nh3's last word on each attribute: nothing loads from outside the site, no odd scheme links."""
-    if attribute == "src" and url_kind(value) != "relative":
+    if attribute == "src" and url_kind(value) is not UrlKind.RELATIVE:
         return None
-    if attribute == "href" and url_kind(value) == "bad":
+    if attribute == "href" and url_kind(value) is UrlKind.BAD:
         return None
     return value
 
@@ -95,11 +104,11 @@ def _relink(tokens: list[Token], post_dir: str, page_dir: str) -> None:
         if not isinstance(url, str):
             continue
         kind = url_kind(url)
-        if name == "src" and kind != "relative":
+        if name == "src" and kind is not UrlKind.RELATIVE:
             del token.attrs["src"]
             alt = "".join(child.content for child in token.children or [])
             token.children = [Token("text", "", 0, content=f"{alt} {NOT_LOADED}".strip())]
-        elif kind == "relative" and browser_view(url):
+        elif kind is UrlKind.RELATIVE and browser_view(url):
             token.attrSet(name, _from_page(url, post_dir, page_dir))
 
 

@@ -3,15 +3,26 @@ HEAD, the allowlist there, and the member whose key signs here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
-from orgsite.content import COMMUNITY_PATH, parse_community
 from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_paths_signed, config_value, push
 from orgsite.gpg import KeyInfo, UserKeys
-from orgsite.model import Allowlist, Community, Member, short_id
+from orgsite.model import Allowlist, Community, Member
 from orgsite.repo import CommunityRepo
+from orgsite.snapshot import Snapshots, required_allowlist
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A signed commit made in a clone, and what `git push` printed when it was pushed right away."""
+
+    message: str
+    commit: str
+    paths: tuple[str, ...]
+    signer: str
+    pushed: str | None = None
 
 
 class SigningClone:
@@ -27,10 +38,8 @@ class SigningClone:
         if head is None:
             raise OrgsiteError(f"{work} has no commits; clone the community repository first")
         self.head: str = head
-        data = self.repo.read(head, ALLOWLIST_PATH)
-        if data is None:
-            raise OrgsiteError(f"{work} has no {ALLOWLIST_PATH}: is this an orgsite community?")
-        self.allowlist: Allowlist = parse_allowlist(data.decode("utf-8"))
+        self.snapshots = Snapshots(self.repo)
+        self.allowlist: Allowlist = required_allowlist(self.snapshots, head, work)
         spec = signing_key or config_value(work, "user.signingkey")
         if not spec:
             raise OrgsiteError("no signing key: pass --key FINGERPRINT or set `git config user.signingkey`")
@@ -38,20 +47,16 @@ class SigningClone:
         self.member: Member | None = self.allowlist.by_fingerprint(self.key.fingerprint)
 
     def community(self) -> Community:
-        """The community's settings at HEAD."""
-        data = self.repo.read(self.head, COMMUNITY_PATH)
-        return parse_community(data.decode("utf-8")) if data else Community(name="community")
+        """The community's settings at HEAD (the defaults when community.toml is missing or malformed)."""
+        return self.snapshots.community(self.head)
 
     def read(self, path: str) -> bytes | None:
         """A file as it is in the checkout, else as HEAD has it."""
         local = self.work / path
         return local.read_bytes() if local.is_file() else self.repo.read(self.head, path)
 
-    def commit(self, paths: list[str], message: str, *, push_now: bool) -> str:
-        """Commit `paths` (as they are in the checkout) signed with this clone's key, push if asked;
-        returns what to tell the user."""
+    def commit(self, paths: list[str], message: str, *, push_now: bool) -> Committed:
+        """Commit `paths` (as they are in the checkout) signed with this clone's key, and push if asked."""
         commit = commit_paths_signed(self.work, paths, message, key=self.key.fingerprint)
-        done = f"{message}: committed {short_id(commit)} ({', '.join(paths)})"
-        if push_now:
-            return f"{done} and pushed.\n{push(self.work, key=self.key.fingerprint)}"
-        return f"{done}, signed by {self.key.fingerprint}.\nNext: git push"
+        pushed = push(self.work, key=self.key.fingerprint) if push_now else None
+        return Committed(message, commit, tuple(paths), self.key.fingerprint, pushed)

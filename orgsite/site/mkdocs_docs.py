@@ -1,0 +1,93 @@
+"""The MkDocs side of the pages: each page becomes a Markdown file of front matter in MkDocs' docs
+folder (its HTML is handed over by the build's plugin), and stamped pages are laid into a built
+prototype page of their folder instead of being built one by one."""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from orgsite.site.history import CommunityHistory
+from orgsite.site.pages import Page, site_pages, url_of
+
+_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def front_matter(page: Page) -> str:
+    """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
+    # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
+    # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
+    # would fold its line-break characters, which a one-line title shows as spaces.
+    front: dict[str, object] = {"hide": ["navigation", "toc"]}
+    if page.title:  # the home page has none: Material then titles it with the community's name alone
+        front["title"] = _LINE_BREAKS.sub(" ", html.escape(page.title))
+    if not page.searchable:
+        front["search"] = {"exclude": True}
+    return "---\n" + yaml.safe_dump(front, allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
+
+
+PROTOTYPE_NAME = "orgsite-prototype"
+PROTOTYPE_TITLE = "orgsite-prototype-title"
+PROTOTYPE_CONTENT = "<!--orgsite-prototype-content-->"
+
+
+@dataclass(frozen=True)
+class Docs:
+    """What `write_docs` leaves for the build: HTML for MkDocs' pages, and the pages to stamp."""
+
+    html: dict[str, str]
+    unindexed: dict[str, str]
+    stamped: list[Page]
+    page_count: int
+
+
+def write_docs(history: CommunityHistory, docs: Path) -> Docs:
+    """Write every page (front matter only) and file of the site into the empty folder `docs`.
+
+    The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
+    generated HTML (diffs above all) would only cost time.
+    """
+    pages, files = site_pages(history)
+    page_count = len(pages)
+    html = {page.path: page.html for page in pages if not page.stamped}
+    stamped = [page for page in pages if page.stamped]
+    for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
+        prototype = Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False)
+        pages.append(prototype)
+        html[prototype.path] = prototype.html
+    for page in pages:
+        if page.stamped:
+            continue
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(front_matter(page), encoding="utf-8")
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else content()
+        target = docs / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    unindexed = {page.path: page.unindexed for page in pages if page.unindexed}
+    return Docs(html, unindexed, stamped, page_count)
+
+
+def stamp_pages(site: Path, stamped: list[Page]) -> None:
+    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes."""
+    prototypes: dict[str, str] = {}
+    for page in stamped:
+        folder = posixpath.dirname(page.path)
+        if folder not in prototypes:
+            prototypes[folder] = (site / folder / PROTOTYPE_NAME / "index.html").read_text(encoding="utf-8")
+        filled = (
+            prototypes[folder].replace(PROTOTYPE_CONTENT, page.html).replace(PROTOTYPE_TITLE, html.escape(page.title))
+        )
+        target = site / url_of(page.path) / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(filled, encoding="utf-8")
+    for folder in prototypes:
+        shutil.rmtree(site / folder / PROTOTYPE_NAME)

@@ -1,0 +1,61 @@
+"""The verdict cache: structured problems survive a round trip, and verdicts stored under other rules,
+another introduction or another storage format are never reused."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from orgsite.model import Problem, Rule, Verdict
+from orgsite.verdicts import VerdictCache
+
+COMMIT = "c" * 40
+REFUSED = Verdict(
+    COMMIT,
+    None,
+    None,
+    1_700_000_000,
+    None,
+    (
+        Problem(Rule.UNAUTHORIZED, "signed by key X, which is not on the allowlist of parent 1111111", COMMIT),
+        Problem(Rule.LAYOUT, "symlinks are not allowed", COMMIT, "posts/bob/x.md"),
+    ),
+)
+ACCEPTED = Verdict("d" * 40, "B" * 40, "bob", 1_700_000_000, 1_900_000_000, (), 1_800_000_000)
+
+
+def test_a_verdict_comes_back_as_it_went_in_rules_and_all(tmp_path):
+    with_cache = VerdictCache(tmp_path / "v.sqlite", "4:intro")
+    with_cache.put_many([REFUSED, ACCEPTED])
+    with_cache.close()
+    again = VerdictCache(tmp_path / "v.sqlite", "4:intro")
+    found = again.get_many([COMMIT, "d" * 40, "e" * 40])
+    assert found == {COMMIT: REFUSED, "d" * 40: ACCEPTED}
+    assert [p.rule for p in found[COMMIT].problems] == [Rule.UNAUTHORIZED, Rule.LAYOUT]
+    assert str(found[COMMIT].problems[1]) == "ccccccc posts/bob/x.md: symlinks are not allowed"
+
+
+def test_new_rules_or_another_introduction_judge_afresh(tmp_path):
+    cache = VerdictCache(tmp_path / "v.sqlite", "4:intro")
+    cache.put_many([REFUSED])
+    assert VerdictCache(tmp_path / "v.sqlite", "5:intro").get_many([COMMIT]) == {}
+    assert VerdictCache(tmp_path / "v.sqlite", "4:other").get_many([COMMIT]) == {}
+
+
+def test_verdicts_stored_in_the_old_form_are_not_read(tmp_path):
+    """Before problems carried rules, a verdict stored [where, message, path] triples."""
+    db = sqlite3.connect(tmp_path / "v.sqlite")
+    db.execute("CREATE TABLE verdicts (commit_id TEXT, context TEXT, verdict TEXT, PRIMARY KEY (commit_id, context))")
+    old = {"signer": None, "handle": None, "signed_at": 1, "key_expires_at": None, "signature_expires_at": None,
+           "problems": [["ccccccc", "symlinks are not allowed", "posts/bob/x.md"]]}  # fmt: skip
+    db.execute("INSERT INTO verdicts VALUES (?, ?, ?)", (COMMIT, "4:intro", json.dumps(old)))
+    db.commit()
+    db.close()
+    assert VerdictCache(tmp_path / "v.sqlite", "4:intro").get_many([COMMIT]) == {}
+
+
+def test_an_unusable_cache_file_only_costs_a_recomputation(tmp_path):
+    (tmp_path / "v.sqlite").write_bytes(b"not a database" * 100)
+    cache = VerdictCache(tmp_path / "v.sqlite", "4:intro")
+    cache.put_many([REFUSED])
+    assert cache.get_many([COMMIT]) == {}
