@@ -7,6 +7,7 @@ import tomllib
 
 from orgsite.errors import ConfigError
 from orgsite.model import Allowlist, Member, Role
+from orgsite.sshkeys import parse_ssh_key
 from orgsite.textsafe import shown
 from orgsite.tomltext import toml_value
 
@@ -14,7 +15,8 @@ ALLOWLIST_PATH = "members/allowlist.toml"
 HANDLE_PATTERN = r"[a-z0-9][a-z0-9-]{0,31}"  # also the folder and key-file names of the layout
 _HANDLE = re.compile(rf"{HANDLE_PATTERN}\Z")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
-_FIELDS = {"handle", "name", "email", "role", "fingerprints"}
+_FIELDS = {"handle", "name", "email", "role", "fingerprints", "ssh"}
+MAX_SSH_KEYS = 16  # per member
 
 
 # Names of the site's generated pages and folders (members/<handle>/ sits beside them), and a few
@@ -66,12 +68,21 @@ def _member(table: object, index: int) -> Member:
         if not _FINGERPRINT.match(fpr_text):
             raise ConfigError(f"{where}: {shown(fpr)} is not a 40-hex-digit OpenPGP fingerprint")
         normalised.append(fpr_text)
+    ssh = table.get("ssh", [])
+    if not isinstance(ssh, list) or len(ssh) > MAX_SSH_KEYS:
+        raise ConfigError(f"{where}: 'ssh' must be a list of at most {MAX_SSH_KEYS} SSH public key lines")
+    for line in ssh:
+        try:
+            parse_ssh_key(line)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
     return Member(
         handle=handle,
         name=_one_line(table.get("name"), "name", where),
         email=_one_line(table.get("email"), "email", where),
         role=Role(role),
         fingerprints=tuple(normalised),
+        ssh=tuple(ssh),
     )
 
 
@@ -91,7 +102,16 @@ def parse_allowlist(text: str) -> Allowlist:
     members = tuple(_member(t, i + 1) for i, t in enumerate(tables))
     seen_handles: set[str] = set()
     seen_fprs: set[str] = set()
+    ssh_holders: dict[str, str] = {}
     for m in members:
+        for line in m.ssh:
+            key = parse_ssh_key(line)
+            if key.line in ssh_holders:
+                raise ConfigError(
+                    f"{ALLOWLIST_PATH}: ssh key {key.fingerprint} is listed twice ('{ssh_holders[key.line]}' and "
+                    f"'{m.handle}'); each SSH key opens the door for one member"
+                )
+            ssh_holders[key.line] = m.handle
         if m.handle in seen_handles:
             raise ConfigError(f"{ALLOWLIST_PATH}: handle '{m.handle}' is listed twice")
         seen_handles.add(m.handle)
@@ -115,5 +135,6 @@ def render_allowlist(allowlist: Allowlist) -> str:
             f"email = {toml_value(m.email)}\n"
             f"role = {toml_value(m.role)}\n"
             f"fingerprints = {toml_value(list(m.fingerprints))}\n"
+            + (f"ssh = {toml_value(list(m.ssh))}\n" if m.ssh else "")
         )
     return "\n".join(blocks)

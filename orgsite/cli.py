@@ -40,15 +40,27 @@ def cli() -> None:
 @click.option("--branch", default="main", show_default=True, help="The community branch.")
 @click.option("--description", default="", help="One line about the community.")
 @click.option("--site", type=click.Path(path_type=Path), help="Also rebuild this site folder after every push.")
-def init(path: Path, community: str, handle: str, key: str, branch: str, description: str, site: Path | None) -> None:
+@click.option("--authorized-keys", "authorized_keys", type=click.Path(dir_okay=False, path_type=Path),
+              help="Keep the members' SSH keys in this authorized_keys file after every push.")  # fmt: skip
+def init(
+    path: Path,
+    community: str,
+    handle: str,
+    key: str,
+    branch: str,
+    description: str,
+    site: Path | None,
+    authorized_keys: Path | None,
+) -> None:
     """Create a bare community repository at PATH with hooks and a signed introduction commit."""
     from orgsite.commands.init import init as found
 
-    founded = found(
-        path, community=community, handle=handle, key=key, branch=branch, description=description, site=site
-    )
+    founded = found(path, community=community, handle=handle, key=key, branch=branch, description=description,
+                    site=site, authorized_keys=authorized_keys)  # fmt: skip
     if founded.first_build is not None:
         _echo_site_enabled(site, founded.first_build)
+    if founded.ssh_keys is not None:
+        _echo(f"SSH access enabled: {authorized_keys and authorized_keys.absolute()} holds {founded.ssh_keys} key(s).")
     _echo(f"Created community {founded.name!r} at {founded.path}")
     _echo(f"Introduction commit: {founded.introduction} (stored as orgsite.introduction)")
     _echo(f"Next: git clone {founded.path} && cd {path.name.removesuffix('.git')} && orgsite member add …")
@@ -83,14 +95,30 @@ _repo = click.option("--repo", "repo_dir", type=_existing_dir, default=".", help
 @click.argument("handle")
 @click.argument("key_file", type=click.Path(path_type=Path))
 @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.MEMBER.value, show_default=True)
+@click.option(
+    "--ssh-key",
+    "ssh_keys",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The member's SSH public key file (.pub), for git over SSH (repeat for more).",
+)
 @_signing_key
 @_push
 @_repo
-def member_add(handle: str, key_file: Path, role: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
+def member_add(
+    handle: str,
+    key_file: Path,
+    role: str,
+    ssh_keys: tuple[Path, ...],
+    signing_key: str | None,
+    push_now: bool,
+    repo_dir: Path,
+) -> None:
     """Add HANDLE with the public key in KEY_FILE to the allowlist, as a signed commit."""
     from orgsite.commands.member import add
 
-    _echo_committed(add(repo_dir, handle, key_file, role=Role(role), signing_key=signing_key, push_now=push_now))
+    _echo_committed(add(repo_dir, handle, key_file, role=Role(role), ssh_key_files=ssh_keys, signing_key=signing_key,
+                        push_now=push_now))  # fmt: skip
 
 
 @member.command("remove")
@@ -269,6 +297,67 @@ def status(repo: Path) -> None:
 
 
 @cli.group()
+def access() -> None:
+    """Who may fetch and push over SSH: the members' SSH keys, from the allowlist at the branch tip."""
+
+
+_authorized_keys = click.argument("authorized_keys", type=click.Path(dir_okay=False, path_type=Path))
+_bare_repo = click.option(
+    "--repo", "repo_dir", type=_existing_dir, default=".", help="The bare repository (default: here)."
+)
+
+
+@access.command("sync")
+@click.argument("repo", type=_existing_dir)
+@click.option("--authorized-keys", "authorized_keys", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="sshd's authorized_keys file of the git user.")  # fmt: skip
+def access_sync(repo: Path, authorized_keys: Path) -> None:
+    """Write the members' SSH keys into the file, between orgsite's markers for REPO (other lines kept)."""
+    from orgsite.commands.access import sync
+
+    count = sync(repo, authorized_keys)
+    _echo(f"{authorized_keys}: {count} SSH key(s) of the members of {repo.absolute()}")
+
+
+@access.command("keys")
+@click.argument("repo", type=_existing_dir, default=".")
+def access_keys(repo: Path) -> None:
+    """Print the members' forced-command key lines (for sshd's AuthorizedKeysCommand)."""
+    from orgsite.commands.access import keys
+
+    for line in keys(repo):
+        _echo(line)
+
+
+@access.command("enable")
+@_authorized_keys
+@_bare_repo
+def access_enable(authorized_keys: Path, repo_dir: Path) -> None:
+    """Keep AUTHORIZED_KEYS in step with the allowlist after every push that changes the membership."""
+    from orgsite.commands.access import enable
+
+    count = enable(repo_dir, authorized_keys)
+    _echo(f"SSH access enabled: {authorized_keys.absolute()} holds {count} key(s), updated after every push "
+          "that changes members/.")  # fmt: skip
+
+
+@cli.command(hidden=True)
+@click.argument("repo", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("handle")
+@click.option("--key", "key_fingerprint", required=True, help="The SHA256 fingerprint of the connecting SSH key.")
+def shell(repo: Path, handle: str, key_fingerprint: str) -> None:
+    """The forced command of members' SSH keys: git fetch or push of REPO, while HANDLE is listed."""
+    from orgsite.access.gate import Refused
+    from orgsite.commands.shell import shell as enter
+
+    try:
+        enter(repo, handle, key_fingerprint)
+    except Refused as e:
+        _echo(f"orgsite: {e}", err=True)
+        sys.exit(1)
+
+
+@cli.group()
 def hook() -> None:
     """Entry points for the Git server hooks that `orgsite init` installs."""
 
@@ -291,10 +380,10 @@ def hook_pre_receive() -> int:
 
 @hook.command("post-receive")
 def hook_post_receive() -> None:
-    """Start the background site rebuild after an accepted push (when a site is enabled)."""
+    """Update the SSH door's keys and start the site's rebuild after an accepted push (reads git's stdin)."""
     from orgsite.commands.hook import post_receive
 
-    for line in post_receive():
+    for line in post_receive(sys.stdin):
         _echo(line, err=True)
 
 

@@ -21,7 +21,8 @@ from orgsite.textsafe import shown, terminal_safe
 from orgsite.tomltext import toml_value
 
 COMMUNITY_PATH = "community.toml"
-KEYS_DIR = "members/keys"
+MEMBERS_DIR = "members"
+KEYS_DIR = f"{MEMBERS_DIR}/keys"
 POSTS_DIR = "posts"
 ATTACHMENT_SUFFIXES = ("png", "jpg", "jpeg", "gif", "webp", "pdf")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgsite import policy
-from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, render_allowlist
+from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, parse_allowlist, render_allowlist
 from orgsite.content import KEYS_DIR, check_key_file, key_path
-from orgsite.errors import OrgsiteError
+from orgsite.errors import ConfigError, OrgsiteError
 from orgsite.gitcmd import git
 from orgsite.gpg import KeyInfo, key_file_facts, key_infos
 from orgsite.keylisting import KeyFile
 from orgsite.model import Allowlist, Member, Role
 from orgsite.signing_clone import Committed, SigningClone
+from orgsite.sshkeys import parse_ssh_key
 
 
 class _Clone(SigningClone):
@@ -32,6 +33,23 @@ class _Clone(SigningClone):
         """Write `allowlist`, commit it with `key_file` (added or removed) signed, push if asked."""
         (self.work / ALLOWLIST_PATH).write_text(render_allowlist(allowlist))
         return self.commit([ALLOWLIST_PATH, key_file], message, push_now=push_now)
+
+
+def _ssh_key_lines(path: Path) -> list[str]:
+    """The SSH public keys in a `.pub` or `authorized_keys`-style file, one per line, each checked."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise OrgsiteError(f"cannot read SSH key file {path}: {getattr(e, 'strerror', None) or e}") from e
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not lines:
+        raise OrgsiteError(f"{path} holds no SSH public key; give the member's .pub file (ssh-keygen -y shows it)")
+    for number, line in enumerate(lines, start=1):
+        try:
+            parse_ssh_key(line)
+        except ConfigError as e:
+            raise OrgsiteError(f"{path} line {number}: {e}") from None
+    return lines
 
 
 def _new_member_key(key_file: Path, path: str, listed: dict[str, KeyFile]) -> tuple[bytes, KeyInfo]:
@@ -62,13 +80,16 @@ def add_member(
     key_file: Path,
     *,
     role: Role = Role.MEMBER,
+    ssh_key_files: tuple[Path, ...] = (),
     signing_key: str | None = None,
     push_now: bool = False,
 ) -> Committed:
-    """Add `handle` with the public key in `key_file`, as one signed commit."""
+    """Add `handle` with the OpenPGP public key in `key_file` (and the SSH public keys in
+    `ssh_key_files`, which open the git door over SSH), as one signed commit."""
     problem = handle_problem(handle)
     if problem:
         raise OrgsiteError(problem)
+    ssh = tuple(line for path in ssh_key_files for line in _ssh_key_lines(path))
     clone = _Clone(repo_dir, signing_key)
     if clone.allowlist.by_handle(handle):
         raise OrgsiteError(f"handle '{handle}' is already on the allowlist; choose another handle")
@@ -85,10 +106,14 @@ def add_member(
     if former is not None and key.fingerprint not in former:
         raise OrgsiteError(f"handle '{handle}' belonged to a former member; handles are never reused, pick another")
     name, email = key.name_and_email()
-    member = Member(handle, name, email, role, (key.fingerprint,))
+    member = Member(handle, name, email, role, (key.fingerprint,), ssh)
+    allowlist = Allowlist((*clone.allowlist.members, member))
+    try:  # the hook's own check of the new allowlist (an SSH key already listed, say), before writing anything
+        parse_allowlist(render_allowlist(allowlist))
+    except ConfigError as e:
+        raise OrgsiteError(f"{e}; nothing was committed") from None
     (clone.work / key_path(handle)).parent.mkdir(parents=True, exist_ok=True)
     (clone.work / key_path(handle)).write_bytes(data)
-    allowlist = Allowlist((*clone.allowlist.members, member))
     return clone.commit_allowlist(allowlist, key_path(handle), f"Add {role} {handle} ({name})", push_now=push_now)
 
 

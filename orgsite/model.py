@@ -33,6 +33,7 @@ class Member:
     email: str
     role: Role
     fingerprints: tuple[str, ...]
+    ssh: tuple[str, ...] = ()  # SSH public key lines that open the git door over SSH (design §7)
 
     @property
     def is_operator(self) -> bool:

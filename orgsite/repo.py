@@ -17,6 +17,7 @@ ZERO_ID = "0" * 40
 INTRODUCTION_KEY = "orgsite.introduction"
 FSCK_KEY = "receive.fsckObjects"  # git checks every pushed object (duplicate tree entries and worse)
 SITE_KEY = "orgsite.site"  # the folder the post-receive hook rebuilds, when the site is enabled
+AUTHORIZED_KEYS_KEY = "orgsite.authorizedKeys"  # the file the post-receive hook keeps members' SSH keys in
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,8 +55,6 @@ def test_join_with_fresh_gnupg_home_makes_a_key_and_reuses_it(tmp_path):
         assert again.returncode == 0 and f"Reusing your existing key: {fingerprint}" in again.stdout
     finally:
         subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
-        import shutil
-
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -162,3 +161,35 @@ def test_post_with_a_chosen_slug_and_no_push(community, dana):
     assert (dana.clone / "posts/dana/first-day.md").exists() and community.refs() == before
     again = orgsite_in(dana, "post", "Another", "--slug", "first-day", "--file", "-", stdin="Hi\n")
     assert again.returncode == 1 and "posts/dana/first-day.md already exists" in again.stderr
+
+
+def test_join_also_shows_the_ssh_key_to_send_when_there_is_one(tmp_path):
+    home = Path(tempfile.mkdtemp(prefix="osgpg-"))
+    user_home = tmp_path / "home"
+    (user_home / ".ssh").mkdir(parents=True)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "erin@phone", "-f", str(user_home / ".ssh/id_ed25519"))
+    line = (user_home / ".ssh/id_ed25519.pub").read_text().strip()
+    try:
+        env = {**os.environ, "GNUPGHOME": str(home), "HOME": str(user_home)}
+        joined = subprocess.run([sys.executable, "-m", "orgsite", "join", "--name", "Erin", "--email",
+                                 "erin@example.org", "--no-passphrase"], cwd=tmp_path, capture_output=True, text=True,
+                                check=False, env=env)  # fmt: skip
+        assert joined.returncode == 0, joined.stderr
+        assert f"also send your SSH public key {user_home / '.ssh/id_ed25519.pub'}" in joined.stdout
+        assert f"    {line}\n" in joined.stdout and "--ssh-key id_ed25519.pub" in joined.stdout
+    finally:
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_member_add_refuses_a_bad_ssh_key_file_before_committing(community, tmp_path, keys):
+    (tmp_path / "erin.pub").write_text("ssh-dss AAAAB3NzaC1kc3M= old@box\n")
+    (tmp_path / "erin.asc").write_bytes(keys["mallory"].export())
+    head = community.alice.head()
+    added = community.alice.orgsite("member", "add", "erin", str(tmp_path / "erin.asc"), "--ssh-key",
+                                    str(tmp_path / "erin.pub"))  # fmt: skip
+    assert added.returncode == 1
+    assert added.stderr == f"error: {tmp_path / 'erin.pub'} line 1: ssh key type 'ssh-dss' is not accepted; use one " \
+        "of ssh-ed25519, sk-ssh-ed25519@openssh.com, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, " \
+        "sk-ecdsa-sha2-nistp256@openssh.com, ssh-rsa\n"  # fmt: skip
+    assert community.alice.head() == head and not community.alice.git("status", "--porcelain")

@@ -5,28 +5,17 @@ post-receive rebuild of the site."""
 from __future__ import annotations
 
 import getpass
-import shutil
-import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
 from orgsite.policy import UNSIGNED_ON_TIP
 from tests.people import orgsite, run
+from tests.servers import HAS_SSHD, ssh_key, sshd
 from tests.test_site_rebuilds import wait_for
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-pytestmark = pytest.mark.skipif(
-    not Path(SSHD).exists(), reason="openssh-server is not installed (.ci/run installs it with apt-get)"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+pytestmark = pytest.mark.skipif(not HAS_SSHD, reason="openssh-server is not installed (.ci/run installs it)")
 
 
 @pytest.fixture
@@ -34,33 +23,12 @@ def ssh_server(tmp_path):
     """A real sshd on 127.0.0.1 whose one key may only run git-shell; yields (port, ssh command)."""
     keys = tmp_path / "ssh"
     keys.mkdir(mode=0o700)
-    for name in ("host", "client"):
-        run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(keys / name))
+    client = ssh_key(keys, "client")
+    # The plain set-up, without `orgsite access`: this key can push and fetch, nothing else.
     client_pub = (keys / "client.pub").read_text().strip()
-    # What the README tells operators to write: this key can push and fetch, nothing else.
     (keys / "authorized_keys").write_text(f'restrict,command="git-shell -c \\"$SSH_ORIGINAL_COMMAND\\"" {client_pub}\n')
-    port = _free_port()
-    config = keys / "sshd_config"
-    config.write_text(
-        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {keys / 'host'}\nPidFile {keys / 'sshd.pid'}\n"
-        f"AuthorizedKeysFile {keys / 'authorized_keys'}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
-        f"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nAllowUsers {getpass.getuser()}\n"
-    )
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege-separation directory
-    server = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE, text=True)
-
-    def listening() -> bool:
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    try:
-        wait_for(listening, timeout=20, what="sshd to listen")
-        ssh = (f"ssh -i {keys / 'client'} -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=no "
-               f"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")  # fmt: skip
-        yield port, ssh
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with sshd(keys, keys / "authorized_keys") as server:
+        yield server.port, server.ssh_command(client)
 
 
 def test_push_over_ssh_is_checked_by_the_hook_and_rebuilds_the_site(community, ssh_server, tmp_path):

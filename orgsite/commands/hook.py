@@ -1,4 +1,5 @@
-"""`orgsite hook pre-receive`: the server side of the trust core, run by git before any ref moves."""
+"""`orgsite hook pre-receive|post-receive`: the server side of the trust core, run by git before any
+ref moves, and what follows an accepted push (the doors' keys, the site's rebuild)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
+from orgsite.access.sync import sync_authorized_keys
+from orgsite.content import MEMBERS_DIR
 from orgsite.errors import OrgsiteError
-from orgsite.repo import FSCK_KEY, SITE_KEY, CommunityRepo
+from orgsite.repo import AUTHORIZED_KEYS_KEY, FSCK_KEY, SITE_KEY, ZERO_ID, CommunityRepo
 from orgsite.verify import RefUpdate, check_push
 
 
@@ -35,11 +39,33 @@ def pre_receive(lines: Iterable[str]) -> list[str]:
     return [f"orgsite: {p}" for p in problems]
 
 
-def post_receive() -> list[str]:
-    """Start a background rebuild of the site, if one is enabled; the pusher does not wait for it."""
+def post_receive(lines: Iterable[str]) -> list[str]:
+    """After an accepted push: bring the SSH door's keys in step when the membership changed (before
+    the pusher's `git push` returns, so a removal closes the door with the push that makes it), and
+    start a background rebuild of the site; what to tell the pusher."""
     repo = CommunityRepo(os.environ.get("GIT_DIR", "."))
-    if not repo.config_get(SITE_KEY):
-        return []
+    said = []
+    keys_file = repo.config_get(AUTHORIZED_KEYS_KEY)
+    if keys_file and any(_changes_members(repo, u) for u in parse_updates(lines)):
+        try:
+            count = sync_authorized_keys(repo, Path(keys_file))
+            said.append(f"orgsite: SSH access updated ({count} key(s) in {keys_file})")
+        except OrgsiteError as e:  # the push stands; `orgsite shell` still checks the allowlist itself
+            said.append(f"orgsite: could not update SSH access: {e}")
+    if repo.config_get(SITE_KEY):
+        _start_rebuild(repo)
+        said.append("orgsite: the site is being rebuilt in the background (see `orgsite status`)")
+    return said
+
+
+def _changes_members(repo: CommunityRepo, update: RefUpdate) -> bool:
+    if update.new == ZERO_ID:
+        return False
+    before = repo.tree_id(update.old, MEMBERS_DIR) if update.old != ZERO_ID else None
+    return before != repo.tree_id(update.new, MEMBERS_DIR)
+
+
+def _start_rebuild(repo: CommunityRepo) -> None:
     subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-P", "-m", "orgsite", "hook", "rebuild", str(repo.git_dir)],
         cwd=repo.git_dir,
@@ -48,4 +74,3 @@ def post_receive() -> list[str]:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    return ["orgsite: the site is being rebuilt in the background (see `orgsite status`)"]

@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 from orgsite.allowlist import handle_problem
-from orgsite.errors import OrgsiteError
+from orgsite.errors import ConfigError, OrgsiteError
 from orgsite.gpg import UserKeys, inspect_key_file
+from orgsite.sshkeys import parse_ssh_key
+
+SSH_PUBLIC_KEYS = ("id_ed25519.pub", "id_ecdsa.pub", "id_ed25519_sk.pub", "id_ecdsa_sk.pub", "id_rsa.pub")
 
 
 def default_handle(email: str) -> str:
@@ -19,6 +22,19 @@ def default_handle(email: str) -> str:
 def grouped(fingerprint: str) -> str:
     """A fingerprint in groups of four, as people read it out to each other."""
     return " ".join(fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4))
+
+
+def ssh_public_key(ssh_dir: Path) -> tuple[Path, str] | None:
+    """The member's own SSH public key file and its line, when `ssh_dir` holds a usable one."""
+    for name in SSH_PUBLIC_KEYS:
+        path = ssh_dir / name
+        try:
+            line = path.read_text(encoding="utf-8").strip()
+            parse_ssh_key(line)
+        except (OSError, UnicodeDecodeError, ConfigError):
+            continue
+        return path, line
+    return None
 
 
 def join(name: str, email: str, *, handle: str | None, out: Path | None, passphrase: bool) -> str:
@@ -40,6 +56,12 @@ def join(name: str, email: str, *, handle: str | None, out: Path | None, passphr
     if out.exists() and [k.fingerprint for k in inspect_key_file(out.read_bytes())] != [fingerprint]:
         raise OrgsiteError(f"{out} already exists and holds another key; pass --out or move it away")
     out.write_bytes(public)
+    ssh = ssh_public_key(Path.home() / ".ssh")
+    ssh_part = (
+        f"\nFor git over SSH, also send your SSH public key {ssh[0]} (safe to send too):\n    {ssh[1]}\n"
+        f"The operator then adds --ssh-key {ssh[0].name} to the command above."
+        if ssh else ""
+    )  # fmt: skip
     return (
         f"{how}: {fingerprint}\n"
         f"Wrote {out} (your public key only; it is safe to send).\n"
@@ -50,4 +72,5 @@ def join(name: str, email: str, *, handle: str | None, out: Path | None, passphr
         f"Then, in your clone (git clone <community URL>), sign every commit, also those a rebase rewrites:\n"
         f"    git config user.signingkey {fingerprint}\n"
         f"    git config commit.gpgsign true"
+        f"{ssh_part}"
     )

@@ -10,10 +10,18 @@ from orgsite.signing_clone import Committed
 
 
 def add(
-    repo_dir: Path, handle: str, key_file: Path, *, role: Role, signing_key: str | None, push_now: bool
+    repo_dir: Path,
+    handle: str,
+    key_file: Path,
+    *,
+    role: Role,
+    ssh_key_files: tuple[Path, ...],
+    signing_key: str | None,
+    push_now: bool,
 ) -> Committed:
-    """Add `handle` with the public key in `key_file` in the clone `repo_dir`."""
-    return add_member(repo_dir, handle, key_file, role=role, signing_key=signing_key, push_now=push_now)
+    """Add `handle` with the public key in `key_file` (and SSH keys) in the clone `repo_dir`."""
+    return add_member(repo_dir, handle, key_file, role=role, ssh_key_files=ssh_key_files, signing_key=signing_key,
+                      push_now=push_now)  # fmt: skip
 
 
 def remove(repo_dir: Path, handle: str, *, signing_key: str | None, push_now: bool) -> Committed:

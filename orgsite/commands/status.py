@@ -1,11 +1,12 @@
-"""`orgsite status`: the community, its branch, and how its site's builds are going."""
+"""`orgsite status`: the community, its branch, its doors, and how its site's builds are going."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from orgsite.access.authorized_keys import begin_marker, end_marker
 from orgsite.model import short_id
-from orgsite.repo import INTRODUCTION_KEY, SITE_KEY, CommunityRepo
+from orgsite.repo import AUTHORIZED_KEYS_KEY, INTRODUCTION_KEY, SITE_KEY, CommunityRepo
 from orgsite.site.build import built_from
 from orgsite.site.rebuild import BuildFiles
 from orgsite.snapshot import Snapshots
@@ -20,6 +21,7 @@ def status(repo_path: Path) -> list[str]:
         f"repository: {repo.git_dir}",
         f"introduction: {repo.config_get(INTRODUCTION_KEY) or '(none: not made by orgsite init)'}",
         f"branch: {branch} at {short_id(tip) if tip else '(no commits)'}",
+        _ssh_door(repo),
     ]
     site = repo.config_get(SITE_KEY)
     if not site:
@@ -42,3 +44,18 @@ def status(repo_path: Path) -> list[str]:
         state += f"; the site is behind the branch: it {behind}, the branch is at {short_id(tip)}"
     builds = [f"  {line}" for line in latest] or ["  none yet"]
     return [*lines, f"site: {site} ({state})", "latest builds:", *builds]
+
+
+def _ssh_door(repo: CommunityRepo) -> str:
+    keys_file = repo.config_get(AUTHORIZED_KEYS_KEY)
+    if not keys_file:
+        return "ssh door: not kept by orgsite (orgsite access enable FILE)"
+    try:
+        rows = Path(keys_file).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as e:
+        return f"ssh door: {keys_file} cannot be read ({e.strerror}); run `orgsite access sync`"
+    begin, end = begin_marker(str(repo.git_dir)), end_marker(str(repo.git_dir))
+    if rows.count(begin) != 1 or rows.count(end) != 1:
+        return f"ssh door: {keys_file} has no orgsite block for this repository; run `orgsite access sync`"
+    count = rows.index(end) - rows.index(begin) - 1
+    return f"ssh door: {keys_file} ({count} member key(s); every connection re-checks the allowlist)"

@@ -1,0 +1,1 @@
+"""Who may come in: the allowlist at the branch tip opens every door (design §7)."""
