@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,14 @@ def demo_site(demo) -> Path:
     """The site `orgsite demo` built."""
     root, _ = demo
     return root / "site"
+
+
+@pytest.fixture(scope="session")
+def axe_source(tmp_path_factory) -> str:
+    """axe-core from the npm registry (installed once into tests/.npm, which git ignores)."""
+    prefix = Path(__file__).parent / ".npm"
+    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), "axe-core"],
+                       check=True, capture_output=True, timeout=300)  # fmt: skip
+    return script.read_text(encoding="utf-8")
