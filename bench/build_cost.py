@@ -52,16 +52,17 @@ def workspace() -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def community(posts: int) -> Path:
-    """A bare community repository with `posts` posts and about 5 commits per post (cached)."""
-    bare = DATA / f"community-{posts}.git"
+def community(posts: int, members: int = MEMBERS) -> Path:
+    """A bare community repository of `members` members with `posts` posts and about 5 commits per
+    post (cached)."""
+    bare = DATA / (f"community-{posts}.git" if members == MEMBERS else f"community-{posts}-{members}m.git")
     if (bare / "orgsite-bench-done").exists():
         return bare
     import gnupg
     import pygit2
 
     shutil.rmtree(bare, ignore_errors=True)
-    fprs = keys(MEMBERS)
+    fprs = keys(members)
     sh(sys.executable, "-m", "orgsite", "init", str(bare), "--community", f"Bench {posts}", "--handle", "p0",
        "--key", fprs[0])  # fmt: skip
     repo = pygit2.Repository(str(bare))
@@ -102,7 +103,7 @@ def community(posts: int) -> Path:
     pending = posts
     while pending or any(e < 4 for _, _, e in written):
         if pending and (not written or rng.random() < 0.2 or all(e >= 4 for _, _, e in written)):
-            author = rng.randrange(1, MEMBERS)
+            author = rng.randrange(1, members)
             slug = f"post-{len(written):05d}"
             written.append((author, slug, 0))
             pending -= 1

@@ -133,6 +133,58 @@ def member_remove(handle: str, signing_key: str | None, push_now: bool, repo_dir
     _echo_committed(remove(repo_dir, handle, signing_key=signing_key, push_now=push_now))
 
 
+@member.command("invite")
+@click.argument("handle")
+@click.option("--site", help="The site's address (default: url in community.toml).")
+@click.option("--hours", type=click.IntRange(1, 14 * 24), default=72, show_default=True, help="How long it works.")
+@_signing_key
+@_repo
+def member_invite(handle: str, site: str | None, hours: int, signing_key: str | None, repo_dir: Path) -> None:
+    """Print a single-use sign-in link (and its QR code) for HANDLE, who needs no terminal to use it."""
+    import io
+
+    import segno
+
+    from orgsite.commands.member import invite
+
+    link = invite(repo_dir, handle, site=site, hours=hours, signing_key=signing_key)
+    code = io.StringIO()
+    segno.make(link, error="l").terminal(out=code, compact=True, border=2)
+    _echo(f"A sign-in link for @{handle}, valid once, for {hours} hours (send it privately):")
+    _echo(link)
+    click.echo(code.getvalue(), nl=False)  # block characters only, nothing a terminal would act on
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--print", "print_only", is_flag=True, help="Print the sign-in link instead of opening a browser.")
+@_signing_key
+@_repo
+def login(url: str, print_only: bool, signing_key: str | None, repo_dir: Path) -> None:
+    """Sign in to the community's site at URL with the key you commit with (opens your browser)."""
+    import webbrowser
+
+    from orgsite.commands.login import login as sign_in
+
+    link = sign_in(url, signing_key=signing_key, repo_dir=repo_dir)
+    if print_only or not webbrowser.open(link):
+        _echo(link)
+        return
+    _echo("Opened your browser, signed in (the link works once, for two minutes).")
+
+
+@cli.command()
+@click.argument("repo", type=_existing_dir, default=".")
+@click.option("--listen", help="Where nginx reaches the door, e.g. 127.0.0.1:8081.")
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), help="Or a unix socket for nginx.")
+@click.option("--site", help="The site's address, as readers type it (default: url in community.toml).")
+def authd(repo: Path, listen: str | None, socket_path: Path | None, site: str | None) -> None:
+    """Serve the web door that nginx asks on every request (auth_request), with the sign-in pages."""
+    from orgsite.commands.authd import authd as serve_door
+
+    serve_door(repo, listen=listen, socket=socket_path, site=site, say=lambda line: _echo(line, err=True))
+
+
 @cli.command()
 @click.argument("repo", type=_existing_dir, default=".")
 @click.option("--branch", help="The community branch (default: from community.toml).")

@@ -246,6 +246,16 @@ class UserKeys:
             raise GpgError(f"gpg could not generate a key for {name} <{email}>: {result.stderr.strip()[-200:]}")
         return result.fingerprint
 
+    def sign_detached(self, fingerprint: str, data: bytes) -> bytes:
+        """A binary detached signature of `data` by `fingerprint` (gpg asks for a passphrase itself, as
+        when git signs a commit)."""
+        result = subprocess.run(["gpg", "--quiet", "--local-user", f"{fingerprint}!", "--detach-sign", "--output", "-"],
+                                input=data, capture_output=True, check=False)  # fmt: skip
+        if result.returncode != 0 or not result.stdout:
+            last = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no signature"]
+            raise GpgError(f"gpg could not sign with {fingerprint}: {last[0][:200]}")
+        return result.stdout
+
     def export_public(self, fingerprint: str) -> bytes:
         """The ASCII-armoured public key `fingerprint`, minimal (no third-party signatures)."""
         text = self._gpg.export_keys(fingerprint, armor=True, minimal=True)

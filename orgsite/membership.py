@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgsite import policy
+from orgsite.access.client import invitation_link
 from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, parse_allowlist, render_allowlist
 from orgsite.content import KEYS_DIR, check_key_file, key_path
 from orgsite.errors import ConfigError, OrgsiteError
@@ -132,3 +133,18 @@ def remove_member(
     return clone.commit_allowlist(
         Allowlist(remaining), key_path(handle), f"Remove {member.role} {handle}", push_now=push_now
     )
+
+
+def invite_member(repo_dir: Path, handle: str, *, site: str | None, hours: int, signing_key: str | None) -> str:
+    """A single-use, time-limited sign-in link for the listed member `handle`, signed by the operator
+    whose clone this is (the door honours it only while they are an operator and `handle` is listed)."""
+    clone = SigningClone(repo_dir, signing_key)
+    if clone.member is None or not clone.member.is_operator:
+        raise OrgsiteError(f"key {clone.key.fingerprint} is not an operator's key in {ALLOWLIST_PATH}; "
+                           "only operators invite")  # fmt: skip
+    if clone.allowlist.by_handle(handle) is None:
+        raise OrgsiteError(f"'{handle}' is not on the allowlist here; add them first (orgsite member add), then pull")
+    address = site or clone.community().url
+    if not address:
+        raise OrgsiteError("pass --site https://… (the site's address), or set url in community.toml")
+    return invitation_link(address, clone.key.fingerprint, handle, hours=hours)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 import shutil
+import signal
 import socket
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +78,99 @@ def sshd(folder: Path, authorized_keys: Path) -> Iterator[Sshd]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """Stop a server the test started, and every process it started (its own session): asked first, then killed."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)  # a worker left behind, or a server that did not listen
+    server.wait()
+
+
+@contextlib.contextmanager
+def authd_process(*options: str, bare: Path, ready: Callable[[], bool]) -> Iterator[subprocess.Popen]:
+    """A real `orgsite authd` for `bare` with `options`, once `ready()`; stopped on exit with its worker."""
+    server = subprocess.Popen([sys.executable, "-m", "orgsite", "authd", str(bare), *options],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+    try:
+        wait_for(lambda: ready() or server.poll() is not None, timeout=30, what="authd to listen")
+        if server.poll() is not None:
+            raise AssertionError(f"authd stopped: {server.stderr.read().decode()}")
+        yield server
+    finally:
+        stop(server)
+
+
+@contextlib.contextmanager
+def authd(bare: Path, *, port: int, site: str) -> Iterator[str]:
+    """A real `orgsite authd` on 127.0.0.1:`port` for the site `site`; yields its base URL; stopped on exit."""
+    with authd_process("--listen", f"127.0.0.1:{port}", "--site", site, bare=bare, ready=lambda: listening(port)):
+        yield f"http://127.0.0.1:{port}"
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+HAS_NGINX = Path(NGINX).exists()
+
+
+README = Path(__file__).parent.parent / "README.md"
+
+
+def readme_server_block() -> str:
+    """The nginx `upstream { … } server { … }` blocks of the README's web-door step, as operators copy them."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("        upstream ", text.index("4. The web door"))
+    server = text.index("        server {\n", start)
+    end = text.index("\n        }\n", server) + len("\n        }\n")
+    return "\n".join(line[8:] for line in text[start:end].splitlines())
+
+
+def nginx_config(folder: Path, *, port: int, site_dir: Path, door_port: int) -> str:
+    """The README's nginx server block, on 127.0.0.1 over plain http with its files under `folder`."""
+    server = readme_server_block()
+    for line in server.splitlines():
+        if line.strip().startswith("ssl_certificate"):
+            server = server.replace(line + "\n", "")
+    server = (server.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
+              .replace("server_name family.example.org;", "server_name localhost;")
+              .replace("root /srv/www/family;", f"root {site_dir};")
+              .replace("127.0.0.1:8081", f"127.0.0.1:{door_port}"))  # fmt: skip
+    return f"""
+daemon off;
+user root;
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {folder}/body; proxy_temp_path {folder}/proxy; fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi; scgi_temp_path {folder}/scgi;
+{server}
+}}
+"""
+
+
+@contextlib.contextmanager
+def nginx(folder: Path, *, port: int, site_dir: Path, door_port: int) -> Iterator[str]:
+    """A real nginx on 127.0.0.1:`port` in front of `site_dir` and the door; yields its base URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "nginx.conf"
+    config.write_text(nginx_config(folder, port=port, site_dir=site_dir, door_port=door_port))
+    server = subprocess.Popen([NGINX, "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: listening(port) or server.poll() is not None, timeout=20, what="nginx to listen")
+        if server.poll() is not None:
+            raise AssertionError(f"nginx stopped: {server.stderr.read().decode()}")
+        yield f"http://localhost:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

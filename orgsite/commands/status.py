@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orgsite.access.authorized_keys import begin_marker, end_marker
+from orgsite.access.door_files import door_store_path
+from orgsite.access.store import DoorStore, clock
 from orgsite.model import short_id
 from orgsite.repo import AUTHORIZED_KEYS_KEY, INTRODUCTION_KEY, SITE_KEY, CommunityRepo
 from orgsite.site.build import built_from
@@ -22,6 +24,7 @@ def status(repo_path: Path) -> list[str]:
         f"introduction: {repo.config_get(INTRODUCTION_KEY) or '(none: not made by orgsite init)'}",
         f"branch: {branch} at {short_id(tip) if tip else '(no commits)'}",
         _ssh_door(repo),
+        _web_door(repo),
     ]
     site = repo.config_get(SITE_KEY)
     if not site:
@@ -59,3 +62,14 @@ def _ssh_door(repo: CommunityRepo) -> str:
         return f"ssh door: {keys_file} has no orgsite block for this repository; run `orgsite access sync`"
     count = rows.index(end) - rows.index(begin) - 1
     return f"ssh door: {keys_file} ({count} member key(s); every connection re-checks the allowlist)"
+
+
+def _web_door(repo: CommunityRepo) -> str:
+    path = door_store_path(repo)
+    if not path.exists():
+        return "web door: not opened yet (orgsite authd REPO --listen 127.0.0.1:PORT, for nginx to ask)"
+    store = DoorStore(path)
+    try:
+        return f"web door: {store.live_sessions(clock())} live session(s); every request re-checks the allowlist"
+    finally:
+        store.close()
