@@ -5,18 +5,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from granian import Granian
 from granian.constants import Interfaces
 
-from orgsite.access.door_files import door_store_path
-from orgsite.access.roster import Roster
 from orgsite.access.statements import StatementError, site_url
-from orgsite.access.store import DoorStore
-from orgsite.access.web import DoorApp
 from orgsite.errors import OrgsiteError
 from orgsite.repo import CommunityRepo
 from orgsite.snapshot import Snapshots
+
+if TYPE_CHECKING:
+    from orgsite.access.web import DoorApp
 
 
 def _address(listen: str) -> tuple[str, int]:
@@ -60,6 +60,12 @@ _REPO, _SITE, _NAME = "ORGSITE_DOOR_REPO", "ORGSITE_DOOR_SITE", "ORGSITE_DOOR_NA
 
 def door_from_environment() -> DoorApp:
     """The door application for the server's worker process (which receives its settings in the environment)."""
+    # Imported here, in the worker only: the supervising process stays small.
+    from orgsite.access.door_files import door_store_path
+    from orgsite.access.roster import Roster
+    from orgsite.access.store import DoorStore
+    from orgsite.access.web import DoorApp
+
     repo = CommunityRepo(os.environ[_REPO])
     return DoorApp(Roster(repo.git_dir), DoorStore(door_store_path(repo)), site=os.environ[_SITE],
                    community_name=os.environ[_NAME])  # fmt: skip
