@@ -349,6 +349,67 @@ def status(repo: Path) -> None:
 
 
 @cli.group()
+def follow() -> None:
+    """Neighbours: other communities this one follows, each checked from its own pinned root."""
+
+
+@follow.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--introduction", required=True, help="The neighbour's introduction commit (full id).")
+@click.option("--introducer", required=True, help="The fingerprint of the key that signed it.")
+@_signing_key
+@_push
+@_repo
+def follow_add(name: str, url: str, introduction: str, introducer: str, signing_key: str | None, push_now: bool,
+               repo_dir: Path) -> None:  # fmt: skip
+    """Follow the community NAME fetched from URL (an operator's signed commit)."""
+    from orgsite.commands.follow import add
+    from orgsite.model import Follow
+
+    neighbour = Follow(name, url, introduction.strip().lower(), introducer.replace(" ", "").upper())
+    _echo_committed(add(repo_dir, neighbour, signing_key=signing_key, push_now=push_now))
+
+
+@follow.command("remove")
+@click.argument("name")
+@_signing_key
+@_push
+@_repo
+def follow_remove(name: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
+    """Stop following NAME (an operator's signed commit; what was fetched is not recalled)."""
+    from orgsite.commands.follow import remove
+
+    _echo_committed(remove(repo_dir, name, signing_key=signing_key, push_now=push_now))
+
+
+@follow.command("sync")
+@click.argument("repo", type=_existing_dir, default=".")
+@click.argument("name", required=False)
+def follow_sync(repo: Path, name: str | None) -> int:
+    """Fetch each neighbour (or NAME), check it with its own rules, and show only what passes."""
+    from orgsite.commands.follow import sync
+
+    found = sync(repo, name)
+    for state in found:
+        _echo(state.summary())
+    return 1 if any(state.refused for state in found) else 0
+
+
+@follow.command("list")
+@click.argument("repo", type=_existing_dir, default=".")
+def follow_list(repo: Path) -> None:
+    """Show each followed neighbour's verified state and any refusal."""
+    from orgsite.commands.follow import states
+
+    found = states(repo)
+    for state in found:
+        _echo(state.summary())
+    if not found:
+        _echo("No neighbours followed (orgsite follow add NAME URL --introduction … --introducer …).")
+
+
+@cli.group()
 def access() -> None:
     """Who may fetch and push over SSH: the members' SSH keys, from the allowlist at the branch tip."""
 

@@ -16,7 +16,7 @@ import yaml
 
 from orgsite.allowlist import ALLOWLIST_PATH, HANDLE_PATTERN
 from orgsite.errors import ConfigError, ContentError
-from orgsite.model import Community, Limits
+from orgsite.model import Community, Follow, Limits
 from orgsite.textsafe import shown, terminal_safe
 from orgsite.tomltext import toml_value
 
@@ -44,7 +44,15 @@ _LIMIT_FIELDS = {
         "max_push_files",
     )
 }
-_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url"}
+_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url", "follow"}
+_FOLLOW_FIELDS = ("name", "url", "introduction", "introducer")
+MAX_FOLLOWS = 50
+_NEIGHBOUR_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}\Z")
+_FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
+# Where git may fetch a neighbour from: ssh, https or file URLs, an absolute path, or scp-like
+# user@host:path. Nothing that starts with '-' (an option) and no other transport (ext:: runs commands).
+_FETCH_URL = re.compile(r"(?:(?:ssh|https|file)://[^\s]{1,300}|/[^\s]{0,300}|[\w.-]{1,64}@[\w.-]{1,255}:[^\s-][^\s]{0,300})\Z")
 _PUBLIC_URL = re.compile(r"https?://[^\s\"'<>]{1,200}\Z")
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -139,7 +147,34 @@ def parse_community(text: str) -> Community:
         branch=branch,
         limits=Limits(**limits_table),
         url=url,
+        follows=_follows(data.get("follow", [])),
     )
+
+
+def _follows(tables: object) -> tuple[Follow, ...]:
+    if not isinstance(tables, list) or len(tables) > MAX_FOLLOWS:
+        raise ConfigError(f"{COMMUNITY_PATH}: neighbours must be at most {MAX_FOLLOWS} [[follow]] tables")
+    follows = []
+    for number, table in enumerate(tables, start=1):
+        where = f"{COMMUNITY_PATH} [[follow]] #{number}"
+        if not isinstance(table, dict) or sorted(table) != sorted(_FOLLOW_FIELDS):
+            raise ConfigError(f"{where}: needs exactly the fields {', '.join(_FOLLOW_FIELDS)}")
+        if not all(isinstance(table[f], str) for f in _FOLLOW_FIELDS):
+            raise ConfigError(f"{where}: every field must be a string")
+        follow = Follow(**{f: table[f] for f in _FOLLOW_FIELDS})
+        if not _NEIGHBOUR_NAME.match(follow.name):
+            raise ConfigError(f"{where}: name {shown(follow.name)} must be 1-32 of a-z, 0-9 and '-'")
+        if not _FETCH_URL.match(follow.url):
+            raise ConfigError(f"{where}: url {shown(follow.url)} must be an ssh://, https:// or file:// URL, "
+                              "an absolute path, or user@host:path")  # fmt: skip
+        if not _COMMIT_ID.match(follow.introduction):
+            raise ConfigError(f"{where}: introduction must be a full 40-character commit id")
+        if not _FINGERPRINT.match(follow.introducer):
+            raise ConfigError(f"{where}: introducer must be a 40-hex-digit OpenPGP fingerprint (upper case)")
+        if any(f.name == follow.name or f.introduction == follow.introduction for f in follows):
+            raise ConfigError(f"{where}: '{follow.name}' or its introduction is followed twice")
+        follows.append(follow)
+    return tuple(follows)
 
 
 def render_community(community: Community) -> str:
@@ -160,6 +195,11 @@ def render_community(community: Community) -> str:
         f"max_push_post_bytes = {limits.max_push_post_bytes}\n"
         f"max_commit_files = {limits.max_commit_files}\n"
         f"max_push_files = {limits.max_push_files}\n"
+        + "".join(
+            f"\n[[follow]]\nname = {toml_value(f.name)}\nurl = {toml_value(f.url)}\n"
+            f"introduction = {toml_value(f.introduction)}\nintroducer = {toml_value(f.introducer)}\n"
+            for f in community.follows
+        )
     )
 
 

@@ -84,6 +84,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Follow:
+    """A neighbour this community follows (community.toml `[[follow]]`): where to fetch it, and the
+    root it is checked from: its introduction commit and the fingerprint that signed it."""
+
+    name: str
+    url: str
+    introduction: str
+    introducer: str
+
+
+@dataclass(frozen=True)
 class Community:
     """The community's settings (community.toml)."""
 
@@ -93,6 +104,11 @@ class Community:
     branch: str = "main"
     limits: Limits = field(default_factory=Limits)
     url: str = ""  # where readers find the site (https://…/), for absolute links in feeds
+    follows: tuple[Follow, ...] = ()
+
+    def follow(self, name: str) -> Follow | None:
+        """The followed neighbour called `name`, if any."""
+        return next((f for f in self.follows if f.name == name), None)
 
 
 class SignatureStatus(Enum):

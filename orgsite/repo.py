@@ -94,7 +94,8 @@ class CommunityRepo:
         """Write `key = value` into the repository's own git config."""
         self._repo.config[key] = value
 
-    def _ref_commit(self, name: str) -> str | None:
+    def ref_commit(self, name: str) -> str | None:
+        """The commit the ref `name` points at, or None when there is no such ref."""
         try:
             return str(self._repo.lookup_reference(name).peel(pygit2.Commit).id)
         except (KeyError, pygit2.InvalidSpecError):
@@ -102,11 +103,11 @@ class CommunityRepo:
 
     def branch_tip(self, branch: str) -> str | None:
         """The commit id `branch` points at (local, else origin's), or None when it does not exist."""
-        return self._ref_commit(f"refs/heads/{branch}") or self.remote_tip(branch)
+        return self.ref_commit(f"refs/heads/{branch}") or self.remote_tip(branch)
 
     def remote_tip(self, branch: str) -> str | None:
         """Where `origin/<branch>` was when last fetched or pushed, or None."""
-        return self._ref_commit(f"refs/remotes/origin/{branch}")
+        return self.ref_commit(f"refs/remotes/origin/{branch}")
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None in an empty repository."""

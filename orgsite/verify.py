@@ -34,7 +34,7 @@ from orgsite.snapshot import Snapshots
 from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
-RULES_VERSION = "5"
+RULES_VERSION = "6"
 KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
 
 
