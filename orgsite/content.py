@@ -90,6 +90,18 @@ def classify_path(path: str) -> PathKind | None:
     return None
 
 
+def neighbour_reply(reply_to: str) -> tuple[str, str] | None:
+    """(neighbour name, post path) when `reply_to` answers a followed neighbour's post, else None."""
+    name, sep, path = reply_to.partition(":")
+    if sep and _NEIGHBOUR_NAME.match(name) and is_post_path(path):
+        return name, path
+    return None
+
+
+def _is_reply_target(reply_to: str) -> bool:
+    return is_post_path(reply_to) or neighbour_reply(reply_to) is not None
+
+
 def is_post_path(path: str) -> bool:
     """True when `path` names a post file (`posts/<handle>/<slug>.md`)."""
     return bool(_POST_PATH.match(path))
@@ -322,8 +334,9 @@ def parse_post(data: bytes) -> PostMeta:
     if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG_CHARS for t in tags):
         raise ContentError(f"at most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each")
     reply_to = meta.get("reply_to")
-    if reply_to is not None and (not isinstance(reply_to, str) or not is_post_path(reply_to)):
-        raise ContentError(f"reply_to {shown(reply_to)} must be the path of a post, like posts/bob/hello.md")
+    if reply_to is not None and (not isinstance(reply_to, str) or not _is_reply_target(reply_to)):
+        raise ContentError(f"reply_to {shown(reply_to)} must be the path of a post, like posts/bob/hello.md "
+                           "(or, for a neighbour's post, smiths:posts/dana/trip.md)")  # fmt: skip
     depth = nesting_depth(body)
     if depth > MAX_NESTING:
         raise ContentError(f"the text nests lists or quotes {depth} levels deep; at most {MAX_NESTING}")

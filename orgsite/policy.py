@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.commitsig import NOT_SIGNED
-from orgsite.content import PathType, check_key_file, classify_path, key_path, member_folder, parse_post
+from orgsite.content import (
+    PathType,
+    check_key_file,
+    classify_path,
+    key_path,
+    member_folder,
+    neighbour_reply,
+    parse_post,
+)
 from orgsite.errors import OrgsiteError
 from orgsite.keylisting import KeyFile
 from orgsite.model import (
@@ -251,14 +259,37 @@ def file_problems(
     try:
         if is_post:
             meta = parse_post(data)
-            if meta.reply_to is not None and read(meta.reply_to) is None:
-                why = f"reply_to names {meta.reply_to}, which does not exist"
+            why = _reply_problem(meta.reply_to, read, own.community.value)
+            if why:
                 return [Problem(Rule.CONTENT, why, commit, change.path)]
         else:
             check_key_file(data)
     except OrgsiteError as e:
         return [Problem(Rule.CONTENT, str(e).removeprefix(f"{change.path}: "), commit, change.path)]
     return []
+
+
+def _reply_problem(reply_to: str | None, read: Callable[[str], bytes | None], settings: Community | None) -> str:
+    """Why a post's reply_to names nothing it may answer ("" when it is fine): a post of this
+    commit's tree, or a post of a neighbour the community follows (whose verified state the hook
+    checks at push time: `neighbour_reply_problem`)."""
+    if reply_to is None:
+        return ""
+    neighbour = neighbour_reply(reply_to)
+    if neighbour is None:
+        return "" if read(reply_to) is not None else f"reply_to names {reply_to}, which does not exist"
+    if settings is None or settings.follow(neighbour[0]) is None:
+        return f"reply_to names neighbour '{neighbour[0]}', which this community does not follow"
+    return ""
+
+
+def neighbour_reply_problem(commit: str, path: str, reply_to: str, verified_has_post: bool) -> Problem | None:
+    """At push time, a reply to a neighbour's post must answer a post of its verified state (None when it does)."""
+    if verified_has_post:
+        return None
+    name, post = neighbour_reply(reply_to) or ("?", reply_to)
+    why = f"reply_to names {reply_to}, but {name}'s verified state has no {post}; check the path (or sync first)"
+    return Problem(Rule.CONTENT, why, commit, path)
 
 
 def key_material_problems(commit: str, path: str, key_files: dict[str, KeyFile]) -> list[Problem]:

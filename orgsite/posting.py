@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from orgsite.content import PathType, classify_path, is_post_path, post_path, render_post
+from orgsite.content import PathType, classify_path, is_post_path, neighbour_reply, post_path, render_post
 from orgsite.errors import OrgsiteError
 from orgsite.model import Change, Member
 from orgsite.policy import CommunityFiles, file_problems
@@ -84,8 +84,12 @@ def new_post(
 
     The file is posts/<handle>/<slug>.md, the slug made from the title unless given."""
     author = _Author(repo_dir, signing_key)
-    if reply_to is not None and not (is_post_path(reply_to) and author.exists(reply_to)):
-        raise OrgsiteError(f"--reply-to {reply_to}: no such post here; give its path, like posts/bob/hello.md")
+    neighbour = neighbour_reply(reply_to) if reply_to is not None else None
+    if neighbour is not None and author.community().follow(neighbour[0]) is None:
+        raise OrgsiteError(f"--reply-to {reply_to}: this community does not follow '{neighbour[0]}'")
+    if reply_to is not None and neighbour is None and not (is_post_path(reply_to) and author.exists(reply_to)):
+        raise OrgsiteError(f"--reply-to {reply_to}: no such post here; give its path, like posts/bob/hello.md "
+                           "(or a neighbour's, like smiths:posts/dana/trip.md)")  # fmt: skip
     if body is None:
         body = editor("")
     if not body or not body.strip():

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from orgsite import policy
 from orgsite.commitsig import split_signed_commit
-from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path
-from orgsite.errors import RepoError
+from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path, neighbour_reply, parse_post
+from orgsite.errors import OrgsiteError, RepoError
+from orgsite.federation.stores import verified_has
 from orgsite.gitcmd import merge_bases
 from orgsite.gpg import Keyring, cached_keyring
 from orgsite.model import (
@@ -342,12 +343,13 @@ def _check_updates(
         if ref_problems:
             continue
         limits = verifier.snapshots.community(update.old if update.old != ZERO_ID else intro).limits
-        problems.extend(_check_new_commits(repo, verifier, update.new, known, limits, now))
+        problems.extend(_check_new_commits(repo, verifier, update.new, known, limits, now, server_side=server_side))
     return problems
 
 
 def _check_new_commits(
-    repo: CommunityRepo, verifier: Verifier, tip: str, existing: list[str], limits: Limits, now: int
+    repo: CommunityRepo, verifier: Verifier, tip: str, existing: list[str], limits: Limits, now: int, *,
+    server_side: bool,
 ) -> list[Problem]:
     # Count before listing: a topologically sorted walk must read the whole history first, and a
     # push over the bound is refused without that.
@@ -379,4 +381,25 @@ def _check_new_commits(
             expired = policy.expiry_problem(verdict, now)
             if expired:
                 problems.append(expired)
+            if server_side:
+                problems.extend(_neighbour_reply_problems(repo, verifier, commit))
+    return problems
+
+
+def _neighbour_reply_problems(repo: CommunityRepo, verifier: Verifier, commit: str) -> list[Problem]:
+    """Replies to a neighbour's post must answer a post of its verified state (a push-time check: the
+    verdict itself only needs the neighbour to be followed)."""
+    problems = []
+    for change in verifier.changes(commit):
+        data = repo.read(commit, change.path) if not change.deleted and is_post_path(change.path) else None
+        try:
+            reply_to = parse_post(data).reply_to if data is not None else None
+        except OrgsiteError:
+            continue  # its own rule has refused it already
+        neighbour = neighbour_reply(reply_to) if reply_to else None
+        if neighbour is not None:
+            problem = policy.neighbour_reply_problem(commit, change.path, reply_to or "",
+                                                     verified_has(repo, *neighbour))  # fmt: skip
+            if problem:
+                problems.append(problem)
     return problems

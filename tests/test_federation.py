@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser import Browser
 from tests.people import Community, Person, clone_as, orgsite, run
+from tests.site_privacy import served
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +92,63 @@ def test_a_wrong_pinned_root_is_refused(community, smiths, keys, pinned):
     why = {"introduction": f"does not contain the pinned introduction {family_intro[:7]}",
            "introducer": f"the introduction is signed by {dana.key.fingerprint}, not by the pinned introducer"}
     assert why[pinned] in synced.stdout, synced.stdout
+
+
+def test_the_site_shows_the_verified_neighbour_read_only_and_labelled(community, smiths, tmp_path):
+    bare, dana, intro = smiths
+    follow(community, "smiths", bare, intro, dana.key.fingerprint)
+    site = tmp_path / "site"
+    built = orgsite("build", str(community.bare), "--out", str(site))
+    assert built.returncode == 0, built.stderr
+    index = (site / "neighbours/index.html").read_text()
+    assert "The Smiths" in index and "last verified" in index
+    trip = (site / "neighbours/smiths/posts/dana/trip/index.html").read_text()
+    assert "We went to the sea." in trip and "Signed by Dana Smith · The Smiths <a class=\"orgsite-key\"" in trip
+    assert dana.key.fingerprint[-4:] in trip
+    assert "Neighbours" in (site / "index.html").read_text()  # in the navigation
+    feed = (site / "neighbours/smiths/feed.xml").read_text()
+    assert "<title>Our trip</title>" in feed
+    with served(site) as base, Browser() as browser:
+        for page in ("neighbours/", "neighbours/smiths/", "neighbours/smiths/posts/dana/trip/"):
+            for width in (390, 1280):
+                browser.open(base + page, width=width)
+                assert browser.js("document.documentElement.scrollWidth") <= width, (page, width)
+                browser.screenshot(tmp_path / f"{page.strip('/').replace('/', '_')}-{width}.png", width=width)
+
+    dana.git("rm", "-q", "posts/dana/trip.md")
+    dana.commit("Take the trip down")
+    assert dana.push().ok
+    assert orgsite("follow", "sync", str(community.bare)).returncode == 0
+    assert orgsite("build", str(community.bare), "--out", str(site)).returncode == 0
+    assert not (site / "neighbours/smiths/posts/dana/trip/index.html").exists()  # gone after the next sync
+
+
+def test_a_reply_to_a_neighbours_post_is_threaded_under_it_and_checked_at_push(community, smiths, tmp_path):
+    bare, dana, intro = smiths
+    follow(community, "smiths", bare, intro, dana.key.fingerprint)
+    bob = community.bob
+    bob.pull()
+    bob.post("re-trip", "Re: Our trip", "Lovely!\n", reply_to="smiths:posts/dana/trip.md")
+    pushed = bob.push()
+    assert pushed.ok, pushed.output
+
+    bob.post("re-nothing", "Re: ?", "Hm.\n", reply_to="smiths:posts/dana/nothing.md")
+    refused = bob.push()
+    assert not refused.ok
+    assert any("reply_to names smiths:posts/dana/nothing.md, but smiths's verified state has no "
+               "posts/dana/nothing.md" in line for line in refused.refusals()), refused.output  # fmt: skip
+    bob.git("reset", "-q", "--hard", "HEAD~1")
+    bob.post("re-jones", "Re: ?", "Hm.\n", reply_to="jones:posts/x/y.md")
+    refused = bob.push()
+    assert any("reply_to names neighbour 'jones', which this community does not follow" in line
+               for line in refused.refusals()), refused.output  # fmt: skip
+    bob.git("reset", "-q", "--hard", "HEAD~1")
+    client = bob.orgsite("post", "Re: ?", "--reply-to", "jones:posts/x/y.md", "--file", "-")
+    assert client.returncode == 1 and "this community does not follow 'jones'" in client.stderr
+
+    site = tmp_path / "site"
+    assert orgsite("build", str(community.bare), "--out", str(site)).returncode == 0
+    ours = (site / "posts/bob/re-trip/index.html").read_text()
+    assert 'A reply to <a href="../../../neighbours/smiths/posts/dana/trip/">Our trip</a> in The Smiths' in ours
+    theirs = (site / "neighbours/smiths/posts/dana/trip/index.html").read_text()
+    assert "Replies from Family" in theirs and "Lovely!" in theirs

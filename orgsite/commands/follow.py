@@ -6,7 +6,8 @@ from pathlib import Path
 
 from orgsite.errors import OrgsiteError
 from orgsite.federation.follows import add_follow, remove_follow
-from orgsite.federation.neighbours import NeighbourState, read_state, store_path, sync_neighbour
+from orgsite.federation.neighbours import NeighbourState, read_state, sync_neighbour
+from orgsite.federation.stores import store_path
 from orgsite.model import Follow
 from orgsite.repo import CommunityRepo
 from orgsite.signing_clone import Committed

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError, RepoError
+from orgsite.federation.stores import store_path, verified_ref
 from orgsite.gitcmd import git
 from orgsite.model import Follow, short_id
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
@@ -50,21 +51,6 @@ class NeighbourState:
 
 def _stamp(seconds: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
-
-
-def neighbours_dir(repo: CommunityRepo) -> Path:
-    """The folder beside the community's repository that holds its neighbours' stores."""
-    return repo.git_dir.parent / f"{repo.git_dir.name.removesuffix('.git')}.neighbours"
-
-
-def store_path(repo: CommunityRepo, name: str) -> Path:
-    """The bare store of the neighbour `name`."""
-    return neighbours_dir(repo) / f"{name}.git"
-
-
-def verified_ref(name: str) -> str:
-    """The ref that holds a neighbour's last verified tip."""
-    return f"refs/orgsite/follow/{name}/verified"
 
 
 def read_state(store: Path, name: str) -> NeighbourState:

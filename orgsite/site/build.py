@@ -16,7 +16,8 @@ from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
-from orgsite.site.pages import NAV
+from orgsite.site.neighbours import read_neighbours
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.snapshot import Snapshots
 
@@ -99,7 +100,7 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, hi
             # MkDocs and Material put these into HTML without escaping them.
             site_name=html.escape(community.name),
             site_description=html.escape(community.description) or None,
-            nav=NAV,
+            nav=NAV + ([{"Neighbours": NEIGHBOURS_INDEX}] if community.follows else []),
         )
         if _material_knows(community.language):
             config.theme["language"] = community.language
@@ -208,13 +209,14 @@ def build_site(
     check_out_dir(out)
     repo = CommunityRepo(repo_path)
     history = read_history(repo, branch or Snapshots(repo).branch())
+    neighbours = read_neighbours(repo, history.community.follows, history.warnings)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         (scratch / _OWNER).write_text(str(os.getpid()))
         docs, site = scratch / "docs", scratch / "site"
-        generated = write_docs(history, docs)
+        generated = write_docs(history, docs, neighbours)
         _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history)
         stamp_pages(site, generated.stamped)
         swap_in(site, out, history.tip)

@@ -8,12 +8,14 @@ import html
 import posixpath
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from orgsite.site.history import CommunityHistory
+from orgsite.site.neighbours import Neighbour
 from orgsite.site.pages import Page, site_pages, url_of
 
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
@@ -47,13 +49,13 @@ class Docs:
     page_count: int
 
 
-def write_docs(history: CommunityHistory, docs: Path) -> Docs:
+def write_docs(history: CommunityHistory, docs: Path, neighbours: Sequence[Neighbour] = ()) -> Docs:
     """Write every page (front matter only) and file of the site into the empty folder `docs`.
 
     The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
     generated HTML (diffs above all) would only cost time.
     """
-    pages, files = site_pages(history)
+    pages, files = site_pages(history, neighbours)
     page_count = len(pages)
     html = {page.path: page.html for page in pages if not page.stamped}
     stamped = [page for page in pages if page.stamped]

@@ -19,6 +19,7 @@ from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
 from orgsite.site.history import CommunityHistory, PostInfo
+from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
 
 POSTS_PER_PAGE = 20
@@ -27,6 +28,7 @@ COMMITS_PER_PAGE = 50
 MAX_DIFF_LINES = 2000
 MAX_DIFF_BYTES = 64 * 1024
 MAX_COMMIT_PAGE_DIFF_BYTES = 256 * 1024
+NEIGHBOURS_INDEX = "neighbours/index.md"
 NAV = [
     {"Home": "index.md"},
     {"Members": "members/index.md"},
@@ -146,7 +148,7 @@ def _reply_command(post: PostInfo) -> str:
 
 
 class _Renderer:
-    def __init__(self, history: CommunityHistory) -> None:
+    def __init__(self, history: CommunityHistory, neighbours: Sequence[Neighbour] = ()) -> None:
         self.history = history
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
@@ -156,7 +158,22 @@ class _Renderer:
             lstrip_blocks=True,
         )
         self.bodies = render_bodies(history)
+        for n in neighbours:
+            if n.history is not None:
+                self.bodies.update((n.base + path, body) for path, body in render_bodies(n.history).items())
+        # Replies across communities: our posts answering a neighbour's, and where that post is shown.
+        answered: dict[str, list[PostInfo]] = {}
+        for post in history.posts:
+            if post.meta.reply_to and ":" in post.meta.reply_to:
+                answered.setdefault(post.meta.reply_to, []).append(post)
+        shown_elsewhere = {
+            f"{n.follow.name}:{post.path}": (n.base + post.url, post.meta.title, n.label)
+            for n in neighbours if n.history for post in n.history.posts
+        }  # fmt: skip
         self.env.globals.update(
+            answered=answered,
+            neighbour_posts=shown_elsewhere,
+            from_seconds=lambda seconds: dt.datetime.fromtimestamp(seconds, dt.UTC),
             diff=diff_html,
             tag_slugs=tag_slugs(list(history.tags)),
             bodies=self.bodies,
@@ -197,10 +214,13 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
     return sorted(roots.values(), key=PostInfo.activity, reverse=True)
 
 
-def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
+def site_pages(
+    history: CommunityHistory, neighbours: Sequence[Neighbour] = ()
+) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
     """Every page of the site (each path once: the site's own pages win over any a member names), and
-    the other files (feeds, attachments) by their path under docs/."""
-    r = _Renderer(history)
+    the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
+    under neighbours/."""
+    r = _Renderer(history, neighbours)
     community = history.community
     intro = render_inline(community.description)
     pages = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
@@ -254,7 +274,35 @@ def site_pages(history: CommunityHistory) -> tuple[list[Page], dict[str, bytes |
             community_id=feed_id, feed_id=this_id, title=title, posts=posts, bodies=r.bodies,
             root="../" * path.count("/"), self_href="feed.xml", public_url=community.url,
         )  # fmt: skip
+    if history.community.follows:
+        neighbour_pages, neighbour_files = _neighbour_pages(r, neighbours, community.url)
+        pages += neighbour_pages
+        files.update(neighbour_files)
     return _first_of_each_path(pages, history.warnings), files
+
+
+def _neighbour_pages(
+    r: _Renderer, neighbours: Sequence[Neighbour], public_url: str
+) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
+    """The neighbours' index, and for each verified neighbour its conversations, posts, feed and pictures."""
+    pages = [r.page(NEIGHBOURS_INDEX, "Neighbours", "neighbours.html", {"neighbours": neighbours})]
+    files: dict[str, bytes | Callable[[], bytes]] = {}
+    for n in neighbours:
+        if n.history is None:
+            continue
+        pages.append(r.page(f"{n.base}index.md", n.label, "neighbour_home.html", {"n": n}))
+        for post in n.history.posts:
+            if n.base + post.path in r.bodies:
+                pages.append(r.page(n.base + post.path, post.meta.title, "neighbour_post.html", {"n": n, "post": post},
+                                    searchable=True))  # fmt: skip
+        files.update({n.base + path: read for path, read in n.history.attachments.items()})
+        posts = [p for p in n.history.posts if n.base + p.path in r.bodies]
+        files[f"{n.base}feed.xml"] = atom_feed(
+            community_id=f"urn:orgsite:{n.follow.introduction}", feed_id=f"urn:orgsite:{n.follow.introduction}",
+            title=n.label, posts=posts, bodies={p.path: r.bodies[n.base + p.path] for p in posts}, root="",
+            self_href="feed.xml", public_url=f"{public_url.rstrip('/')}/{n.base}" if public_url else "",
+        )  # fmt: skip
+    return pages, files
 
 
 def _first_of_each_path(pages: list[Page], warnings: list[str]) -> list[Page]:
