@@ -6,7 +6,7 @@ import re
 import tomllib
 
 from orgsite.errors import ConfigError
-from orgsite.model import Allowlist, Member, Role
+from orgsite.model import Allowlist, Member, Peer, Role
 from orgsite.sshkeys import parse_ssh_key
 from orgsite.textsafe import shown
 from orgsite.tomltext import toml_value
@@ -17,6 +17,9 @@ _HANDLE = re.compile(rf"{HANDLE_PATTERN}\Z")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
 _FIELDS = {"handle", "name", "email", "role", "fingerprints", "ssh"}
 MAX_SSH_KEYS = 16  # per member
+MAX_PEERS = 50
+_PEER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}\Z")
 
 
 # Names of the site's generated pages and folders (members/<handle>/ sits beside them), and a few
@@ -68,14 +71,7 @@ def _member(table: object, index: int) -> Member:
         if not _FINGERPRINT.match(fpr_text):
             raise ConfigError(f"{where}: {shown(fpr)} is not a 40-hex-digit OpenPGP fingerprint")
         normalised.append(fpr_text)
-    ssh = table.get("ssh", [])
-    if not isinstance(ssh, list) or len(ssh) > MAX_SSH_KEYS:
-        raise ConfigError(f"{where}: 'ssh' must be a list of at most {MAX_SSH_KEYS} SSH public key lines")
-    for line in ssh:
-        try:
-            parse_ssh_key(line)
-        except ConfigError as e:
-            raise ConfigError(f"{where}: {e}") from None
+    ssh = _ssh_lines(table.get("ssh", []), where)
     return Member(
         handle=handle,
         name=_one_line(table.get("name"), "name", where),
@@ -86,32 +82,64 @@ def _member(table: object, index: int) -> Member:
     )
 
 
+def _ssh_lines(ssh: object, where: str) -> tuple[str, ...]:
+    if not isinstance(ssh, list) or len(ssh) > MAX_SSH_KEYS:
+        raise ConfigError(f"{where}: 'ssh' must be a list of at most {MAX_SSH_KEYS} SSH public key lines")
+    for line in ssh:
+        try:
+            parse_ssh_key(line)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+    return tuple(ssh)
+
+
+def _peer(table: object, index: int) -> Peer:
+    where = f"{ALLOWLIST_PATH} [[peer]] #{index}"
+    if not isinstance(table, dict) or sorted(table) != ["introduction", "name", "ssh"]:
+        raise ConfigError(f"{where}: needs exactly the fields name, introduction, ssh")
+    name, introduction = table["name"], table["introduction"]
+    if not isinstance(name, str) or not _PEER_NAME.match(name):
+        raise ConfigError(f"{where}: name {shown(name)} must be 1-32 of a-z, 0-9 and '-'")
+    if not isinstance(introduction, str) or not _COMMIT_ID.match(introduction):
+        raise ConfigError(f"{where}: introduction must be the peer community's full introduction commit id")
+    ssh = _ssh_lines(table["ssh"], where)
+    if not ssh:
+        raise ConfigError(f"{where}: 'ssh' must list the key its server fetches with")
+    return Peer(name, introduction, ssh)
+
+
 def parse_allowlist(text: str) -> Allowlist:
     """The allowlist in `text`; raises ConfigError unless it is well-formed, unique and has an operator."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{ALLOWLIST_PATH}: not valid TOML ({e})") from e
-    extra = sorted(set(data) - {"member"})
+    extra = sorted(set(data) - {"member", "peer"})
     if extra:
         unknown = shown(", ".join(extra))
-        raise ConfigError(f"{ALLOWLIST_PATH}: unknown top-level key(s) {unknown}; only [[member]] tables")
-    tables = data.get("member", [])
-    if not isinstance(tables, list):
-        raise ConfigError(f"{ALLOWLIST_PATH}: members must be written as [[member]] tables")
+        why = f"unknown top-level key(s) {unknown}; only [[member]] and [[peer]] tables"
+        raise ConfigError(f"{ALLOWLIST_PATH}: {why}")
+    tables, peer_tables = data.get("member", []), data.get("peer", [])
+    if not isinstance(tables, list) or not isinstance(peer_tables, list) or len(peer_tables) > MAX_PEERS:
+        why = f"write members as [[member]] tables, and at most {MAX_PEERS} [[peer]] tables"
+        raise ConfigError(f"{ALLOWLIST_PATH}: {why}")
     members = tuple(_member(t, i + 1) for i, t in enumerate(tables))
+    peers = tuple(_peer(t, i + 1) for i, t in enumerate(peer_tables))
+    if len({p.name for p in peers}) != len(peers):
+        raise ConfigError(f"{ALLOWLIST_PATH}: a peer name is listed twice")
     seen_handles: set[str] = set()
     seen_fprs: set[str] = set()
     ssh_holders: dict[str, str] = {}
-    for m in members:
-        for line in m.ssh:
+    for holder, lines in [*((m.handle, m.ssh) for m in members), *((f"peer {p.name}", p.ssh) for p in peers)]:
+        for line in lines:
             key = parse_ssh_key(line)
             if key.line in ssh_holders:
                 raise ConfigError(
                     f"{ALLOWLIST_PATH}: ssh key {key.fingerprint} is listed twice ('{ssh_holders[key.line]}' and "
-                    f"'{m.handle}'); each SSH key opens the door for one member"
+                    f"'{holder}'); each SSH key opens the door for one member"
                 )
-            ssh_holders[key.line] = m.handle
+            ssh_holders[key.line] = holder
+    for m in members:
         if m.handle in seen_handles:
             raise ConfigError(f"{ALLOWLIST_PATH}: handle '{m.handle}' is listed twice")
         seen_handles.add(m.handle)
@@ -121,7 +149,7 @@ def parse_allowlist(text: str) -> Allowlist:
             seen_fprs.add(fpr)
     if not any(m.is_operator for m in members):
         raise ConfigError(f'{ALLOWLIST_PATH}: no operator is left; at least one member must have role "operator"')
-    return Allowlist(members)
+    return Allowlist(members, peers)
 
 
 def render_allowlist(allowlist: Allowlist) -> str:
@@ -137,4 +165,7 @@ def render_allowlist(allowlist: Allowlist) -> str:
             f"fingerprints = {toml_value(list(m.fingerprints))}\n"
             + (f"ssh = {toml_value(list(m.ssh))}\n" if m.ssh else "")
         )
+    for p in allowlist.peers:
+        blocks.append(f"[[peer]]\nname = {toml_value(p.name)}\nintroduction = {toml_value(p.introduction)}\n"
+                      f"ssh = {toml_value(list(p.ssh))}\n")  # fmt: skip
     return "\n".join(blocks)

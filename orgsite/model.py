@@ -42,10 +42,25 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """Another community granted read access (allowlist `[[peer]]`): its name, its introduction, and
+    the SSH keys its server fetches with. A peer may fetch; it never pushes."""
+
+    name: str
+    introduction: str
+    ssh: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Allowlist:
-    """The members of a community as one commit's `members/allowlist.toml` lists them."""
+    """The members of a community as one commit's `members/allowlist.toml` lists them, and its peers."""
 
     members: tuple[Member, ...]
+    peers: tuple[Peer, ...] = ()
+
+    def peer(self, name: str) -> Peer | None:
+        """The peer community granted read access under `name`, if any."""
+        return next((p for p in self.peers if p.name == name), None)
 
     def by_fingerprint(self, fingerprint: str) -> Member | None:
         """The member who lists this primary fingerprint, if any."""

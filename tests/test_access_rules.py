@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from orgsite.access.authorized_keys import begin_marker, end_marker, key_lines, splice
 from orgsite.access.gate import GitRequest, Refused, door_problem, parse_request
 from orgsite.errors import ConfigError
-from orgsite.model import Allowlist, Member, Role
+from orgsite.model import Allowlist, Member, Peer, Role
 from orgsite.sshkeys import parse_ssh_key
 from tests.test_sshkeys import ECDSA, ED25519, ED25519_FINGERPRINT
 
@@ -143,5 +143,30 @@ def test_paths_are_resolved_as_the_ssh_session_sees_them(path, resolved):
     ],
 )
 def test_only_a_member_listed_now_with_this_key_comes_in(allowlist, handle, key, why):
-    problem = door_problem(allowlist, handle, key)
+    problem = door_problem(allowlist, handle, key, "git-receive-pack")
     assert (problem is None) if why is None else (why in (problem or ""))
+
+
+SMITHS_KEY = ECDSA
+
+
+@pytest.mark.parametrize(
+    ("peers", "service", "key", "why"),
+    [
+        ((Peer("smiths", "c" * 40, (SMITHS_KEY,)),), "git-upload-pack", parse_ssh_key(ECDSA).fingerprint, None),
+        ((Peer("smiths", "c" * 40, (SMITHS_KEY,)),), "git-receive-pack", parse_ssh_key(ECDSA).fingerprint,
+         "may only fetch"),
+        ((), "git-upload-pack", parse_ssh_key(ECDSA).fingerprint, "no longer granted read access"),
+        ((Peer("smiths", "c" * 40, (SMITHS_KEY,)),), "git-upload-pack", ED25519_FINGERPRINT, "no longer listed"),
+    ],
+)  # fmt: skip
+def test_a_peer_community_may_only_fetch_while_it_is_granted(peers, service, key, why):
+    problem = door_problem(Allowlist((ALICE,), peers), "peer:smiths", key, service)
+    assert (problem is None) if why is None else (why in (problem or "")), problem
+
+
+def test_a_peer_gets_its_own_forced_command():
+    allowlist = Allowlist((ALICE,), (Peer("smiths", "c" * 40, (SMITHS_KEY,)),))
+    lines = key_lines(allowlist, python="/usr/bin/python3", repo=REPO)
+    assert lines[1].startswith(f'restrict,command="/usr/bin/python3 -P -m orgsite shell {REPO} peer:smiths --key ')
+    assert lines[1].endswith(" orgsite:peer:smiths")

@@ -3,6 +3,8 @@ only as far as the Smiths' own rules, from their own pinned introduction, vouch 
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.browser import Browser
@@ -152,3 +154,46 @@ def test_a_reply_to_a_neighbours_post_is_threaded_under_it_and_checked_at_push(c
     assert 'A reply to <a href="../../../neighbours/smiths/posts/dana/trip/">Our trip</a> in The Smiths' in ours
     theirs = (site / "neighbours/smiths/posts/dana/trip/index.html").read_text()
     assert "Replies from Family" in theirs and "Lovely!" in theirs
+
+
+def test_a_peer_fetches_over_the_ssh_door_until_its_grant_is_removed(community, smiths, keys, tmp_path):
+    """The Smiths follow the Family over a real sshd: the Family grants them read access as a peer."""
+    from tests.servers import HAS_SSHD, ssh_key, sshd
+
+    if not HAS_SSHD:
+        pytest.skip("openssh-server is not installed (.ci/run installs it)")
+    smiths_bare, dana, _ = smiths
+    folder = tmp_path / "ssh"
+    folder.mkdir(mode=0o700)
+    authorized = folder / "authorized_keys"
+    assert orgsite("access", "enable", str(authorized), "--repo", str(community.bare)).returncode == 0
+    server_key = ssh_key(folder, "smiths-server")
+    alice = community.alice
+    family_intro = run("git", "config", "orgsite.introduction", cwd=community.bare).stdout.decode().strip()
+    allowlist = (alice.clone / "members/allowlist.toml").read_text()
+    grant = (f'\n[[peer]]\nname = "smiths"\nintroduction = "{"0" * 40}"\n'
+             f'ssh = ["{(folder / "smiths-server.pub").read_text().strip()}"]\n')  # fmt: skip
+    alice.write("members/allowlist.toml", allowlist + grant)
+    alice.commit("Share with the Smiths")
+    assert alice.push().ok
+    assert "orgsite:peer:smiths" in authorized.read_text()
+
+    with sshd(folder, authorized) as server:
+        env = {"GIT_SSH_COMMAND": server.ssh_command(server_key)}
+        dana.pull()
+        added = dana.orgsite("follow", "add", "family", server.url(community.bare), "--introduction", family_intro,
+                             "--introducer", keys["alice"].fingerprint, "--push")  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        synced = run(sys.executable, "-m", "orgsite", "follow", "sync", str(smiths_bare), env=env, check=False)
+        assert synced.returncode == 0 and "family: verified" in synced.stdout.decode(), synced.stderr
+
+        pushed = run("git", "push", server.url(community.bare), "HEAD:main", cwd=dana.clone, env=env, check=False)
+        assert pushed.returncode != 0 and "the peer 'smiths' may only fetch" in pushed.stderr.decode()
+
+        alice.write("members/allowlist.toml", allowlist)
+        alice.commit("Stop sharing with the Smiths")
+        assert alice.push().ok
+        again = run(sys.executable, "-m", "orgsite", "follow", "sync", str(smiths_bare), env=env, check=False)
+        said = again.stdout.decode()
+        assert again.returncode == 1 and "family: verified" in said
+        assert "newer changes refused: they no longer share with this community" in said

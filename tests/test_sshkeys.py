@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from orgsite.allowlist import parse_allowlist, render_allowlist
 from orgsite.errors import ConfigError
-from orgsite.model import Allowlist, Member, Role
+from orgsite.model import Allowlist, Member, Peer, Role
 from orgsite.sshkeys import parse_ssh_key
 
 # Real public keys, made once with ssh-keygen (public halves only).
@@ -104,3 +104,28 @@ def test_ssh_must_be_a_short_list():
     text = render_allowlist(Allowlist((member("alice", "A", role=Role.OPERATOR),))) + 'ssh = "ssh-ed25519 AAAA"\n'
     with pytest.raises(ConfigError, match="'ssh' must be a list"):
         parse_allowlist(text)
+
+
+def test_peers_round_trip_and_share_no_key_with_a_member():
+    alice = member("alice", "A", ED25519, role=Role.OPERATOR)
+    allowlist = Allowlist((alice,), (Peer("smiths", "c" * 40, (ECDSA,)),))
+    assert parse_allowlist(render_allowlist(allowlist)) == allowlist
+    clash = Allowlist((alice,), (Peer("smiths", "c" * 40, (ED25519,)),))
+    with pytest.raises(ConfigError, match="is listed twice \\('alice' and 'peer smiths'\\)"):
+        parse_allowlist(render_allowlist(clash))
+
+
+@pytest.mark.parametrize(
+    ("peer", "why"),
+    [
+        (Peer("Smiths!", "c" * 40, (ECDSA,)), "name"),
+        (Peer("smiths", "c" * 39, (ECDSA,)), "full introduction commit id"),
+        (Peer("smiths", "c" * 40, ()), "the key its server fetches with"),
+        (Peer("smiths", "c" * 40, (RSA_1024,)), "RSA keys need at least 2048 bits"),
+    ],
+)
+def test_a_bad_peer_entry_is_refused(peer, why):
+    alice = member("alice", "A", role=Role.OPERATOR)
+    with pytest.raises(ConfigError) as refused:
+        parse_allowlist(render_allowlist(Allowlist((alice,), (peer,))))
+    assert why in str(refused.value) and "[[peer]] #1" in str(refused.value)

@@ -40,17 +40,24 @@ def forced_command(python: str, repo: str, handle: str, key_fingerprint: str) ->
 
 
 def key_lines(allowlist: Allowlist, *, python: str, repo: str) -> list[str]:
-    """One `authorized_keys` line per SSH key of every member listed now: the key may only run
-    `orgsite shell` for this repository and this member (`restrict`: no forwarding, no pty)."""
+    """One `authorized_keys` line per SSH key of every member and peer listed now: the key may only
+    run `orgsite shell` for this repository and this member or peer (`restrict`: no forwarding, no pty)."""
     plain_path(python, "the Python interpreter")
     plain_path(repo, "the repository")
     lines = []
-    for member in allowlist.members:
-        for text in member.ssh:
+    holders = [*((m.handle, m.ssh) for m in allowlist.members),
+               *((peer_handle(p.name), p.ssh) for p in allowlist.peers)]  # fmt: skip
+    for holder, texts in holders:
+        for text in texts:
             key = parse_ssh_key(text)
-            command = forced_command(python, repo, member.handle, key.fingerprint)
-            lines.append(f'restrict,command="{command}" {key.line} orgsite:{member.handle}')
+            command = forced_command(python, repo, holder, key.fingerprint)
+            lines.append(f'restrict,command="{command}" {key.line} orgsite:{holder}')
     return lines
+
+
+def peer_handle(name: str) -> str:
+    """How `orgsite shell` names a peer community (a member's handle never has a ':')."""
+    return f"peer:{name}"
 
 
 def splice(existing: str, repo: str, lines: list[str]) -> str:

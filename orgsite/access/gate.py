@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from orgsite.model import Allowlist
 from orgsite.sshkeys import parse_ssh_key
 
-GIT_SERVICES = ("git-upload-pack", "git-receive-pack")
+FETCH = "git-upload-pack"
+GIT_SERVICES = (FETCH, "git-receive-pack")
 
 
 class Refused(Exception):
@@ -49,14 +50,28 @@ def parse_request(original_command: str | None) -> GitRequest:
     return GitRequest(words[0], words[1])
 
 
-def door_problem(allowlist: Allowlist | None, handle: str, key_fingerprint: str) -> str | None:
-    """Why the member `handle`, connecting with the SSH key `key_fingerprint`, may not come in (None
-    when they may): they must be listed now, with that key."""
+def door_problem(allowlist: Allowlist | None, handle: str, key_fingerprint: str, service: str) -> str | None:
+    """Why the member `handle` (or the peer community `peer:<name>`), connecting with the SSH key
+    `key_fingerprint` for `service`, may not come in (None when they may): listed now, with that
+    key; a peer only to fetch."""
     if allowlist is None:
         return "the community's allowlist cannot be read at its branch tip; ask an operator to fix it"
+    if handle.startswith("peer:"):
+        return _peer_problem(allowlist, handle.removeprefix("peer:"), key_fingerprint, service)
     member = allowlist.by_handle(handle)
     if member is None:
         return f"'{handle}' is not a member of this community (any more); ask an operator"
     if key_fingerprint not in {parse_ssh_key(line).fingerprint for line in member.ssh}:
         return f"this SSH key ({key_fingerprint}) is no longer listed for '{handle}'; ask an operator to add it"
+    return None
+
+
+def _peer_problem(allowlist: Allowlist, name: str, key_fingerprint: str, service: str) -> str | None:
+    peer = allowlist.peer(name)
+    if peer is None:
+        return f"the community '{name}' is no longer granted read access here; ask this community's operators"
+    if key_fingerprint not in {parse_ssh_key(line).fingerprint for line in peer.ssh}:
+        return f"this SSH key ({key_fingerprint}) is no longer listed for the peer '{name}'"
+    if service != FETCH:
+        return f"the peer '{name}' may only fetch; pushing is for members"
     return None

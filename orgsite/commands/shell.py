@@ -22,7 +22,7 @@ def admit(repo_path: Path, handle: str, key_fingerprint: str, original_command: 
     repo = CommunityRepo(repo_real)
     snapshots = Snapshots(repo)
     tip = repo.branch_tip(snapshots.branch())
-    problem = door_problem(snapshots.allowlist(tip) if tip else None, handle, key_fingerprint)
+    problem = door_problem(snapshots.allowlist(tip) if tip else None, handle, key_fingerprint, request.service)
     if problem:
         raise Refused(problem)
     return ["git-shell", "-c", f"{request.service} {_single_quoted(repo_real)}"]

@@ -93,6 +93,8 @@ def _fetch(store: Path, follow: Follow) -> str:
     said = result.stderr.strip()
     if "non-fast-forward" in said or "[rejected]" in said:
         return "their history was rewritten (not a fast-forward of what was fetched before)"
+    if "Permission denied" in said or "no longer granted read access" in said:
+        return "they no longer share with this community (their server refused the fetch)"
     last = said.splitlines()[-1] if said else f"git fetch exited with {result.returncode}"
     return f"cannot fetch {follow.url}: {last[:300]}"
 
