@@ -55,7 +55,7 @@ def init_community(
         repo.set_ref(f"refs/heads/{branch}", intro)
         repo.config_set(INTRODUCTION_KEY, intro)
         repo.config_set(FSCK_KEY, "true")
-        install_hooks(repo.git_dir, ("pre-receive",))
+        install_hooks(repo.git_dir, ("pre-receive", "post-receive"))
         if target.exists():
             target.rmdir()
         scratch.rename(target)

@@ -125,3 +125,27 @@ def axe_source(tmp_path_factory) -> str:
         subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(prefix), "axe-core"],
                        check=True, capture_output=True, timeout=300)  # fmt: skip
     return script.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def smiths_template(tmp_path_factory, key_factory):
+    """The Smiths: dana (operator) and her clone with one post; built once, copied per test."""
+    root = tmp_path_factory.mktemp("smiths")
+    dana = key_factory("Dana Smith")
+    made = orgsite("init", str(root / "smiths.git"), "--community", "The Smiths", "--handle", "dana", "--key",
+                   dana.fingerprint)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    intro = made.stdout.split("Introduction commit: ")[1].split()[0]
+    person = clone_as(root / "smiths.git", root / "dana", "dana", dana)
+    person.post("trip", "Our trip", "We went to the sea.\n")
+    assert person.push().ok
+    return root, dana, intro
+
+
+@pytest.fixture
+def smiths(smiths_template, tmp_path):
+    root, key, intro = smiths_template
+    copy = tmp_path / "smiths"
+    shutil.copytree(root, copy, symlinks=True)
+    run("git", "remote", "set-url", "origin", str(copy / "smiths.git"), cwd=copy / "dana")
+    return copy / "smiths.git", Person("dana", key, copy / "dana"), intro

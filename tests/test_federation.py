@@ -8,34 +8,8 @@ import sys
 import pytest
 
 from tests.browser import Browser
-from tests.people import Community, Person, clone_as, orgsite, run
+from tests.people import Community, clone_as, orgsite, run
 from tests.site_privacy import served
-
-
-@pytest.fixture(scope="session")
-def smiths_template(tmp_path_factory, key_factory):
-    """The Smiths: dana (operator) and her clone with one post; built once, copied per test."""
-    root = tmp_path_factory.mktemp("smiths")
-    dana = key_factory("Dana Smith")
-    made = orgsite("init", str(root / "smiths.git"), "--community", "The Smiths", "--handle", "dana", "--key",
-                   dana.fingerprint)  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    intro = made.stdout.split("Introduction commit: ")[1].split()[0]
-    person = clone_as(root / "smiths.git", root / "dana", "dana", dana)
-    person.post("trip", "Our trip", "We went to the sea.\n")
-    assert person.push().ok
-    return root, dana, intro
-
-
-@pytest.fixture
-def smiths(smiths_template, tmp_path):
-    import shutil
-
-    root, key, intro = smiths_template
-    copy = tmp_path / "smiths"
-    shutil.copytree(root, copy, symlinks=True)
-    run("git", "remote", "set-url", "origin", str(copy / "smiths.git"), cwd=copy / "dana")
-    return copy / "smiths.git", Person("dana", key, copy / "dana"), intro
 
 
 def follow(community: Community, name: str, bare, intro: str, introducer: str):
@@ -197,3 +171,15 @@ def test_a_peer_fetches_over_the_ssh_door_until_its_grant_is_removed(community, 
         said = again.stdout.decode()
         assert again.returncode == 1 and "family: verified" in said
         assert "newer changes refused: they no longer share with this community" in said
+
+
+def test_a_pushed_follow_is_synced_by_the_server_on_its_own(community, smiths):
+    from tests.test_site_rebuilds import wait_for
+
+    bare, dana, intro = smiths
+    done = community.alice.orgsite("follow", "add", "smiths", f"file://{bare}", "--introduction", intro,
+                                   "--introducer", dana.key.fingerprint, "--push")  # fmt: skip
+    assert done.returncode == 0 and "fetching and checking the neighbours it now follows" in done.stdout
+    wait_for(lambda: "smiths: verified" in orgsite("follow", "list", str(community.bare)).stdout, timeout=60,
+             what="the post-receive sync")  # fmt: skip
+    assert f"neighbour smiths: verified {dana.head()[:7]}" in orgsite("status", str(community.bare)).stdout

@@ -9,8 +9,9 @@ from orgsite.federation.follows import add_follow, remove_follow
 from orgsite.federation.neighbours import NeighbourState, read_state, sync_neighbour
 from orgsite.federation.stores import store_path
 from orgsite.model import Follow
-from orgsite.repo import CommunityRepo
+from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.signing_clone import Committed
+from orgsite.site.rebuild import rebuild_until_current
 from orgsite.snapshot import Snapshots
 
 
@@ -31,12 +32,17 @@ def _follows(repo: CommunityRepo) -> tuple[Follow, ...]:
 
 
 def sync(repo_path: Path, name: str | None) -> list[NeighbourState]:
-    """Fetch and check every followed neighbour (or just `name`); each one's state afterwards."""
+    """Fetch and check every followed neighbour (or just `name`); each one's state afterwards. When a
+    neighbour's verified state moved and the site is enabled, the site is rebuilt to show it."""
     repo = CommunityRepo(repo_path)
     follows = [f for f in _follows(repo) if name is None or f.name == name]
     if name is not None and not follows:
         raise OrgsiteError(f"'{name}' is not followed by {repo.git_dir} (see [[follow]] in community.toml)")
-    return [sync_neighbour(repo, follow) for follow in follows]
+    before = {f.name: read_state(store_path(repo, f.name), f.name).verified for f in follows}
+    found = [sync_neighbour(repo, follow) for follow in follows]
+    if repo.config_get(SITE_KEY) and any(state.verified != before[state.name] for state in found):
+        rebuild_until_current(repo.git_dir)
+    return found
 
 
 def states(repo_path: Path) -> list[NeighbourState]:

@@ -14,6 +14,7 @@ from orgsite.access.sync import sync_authorized_keys
 from orgsite.content import MEMBERS_DIR
 from orgsite.errors import OrgsiteError
 from orgsite.repo import AUTHORIZED_KEYS_KEY, FSCK_KEY, SITE_KEY, ZERO_ID, CommunityRepo
+from orgsite.snapshot import Snapshots
 from orgsite.verify import RefUpdate, check_push
 
 
@@ -42,20 +43,33 @@ def pre_receive(lines: Iterable[str]) -> list[str]:
 def post_receive(lines: Iterable[str]) -> list[str]:
     """After an accepted push: bring the SSH door's keys in step when the membership changed (before
     the pusher's `git push` returns, so a removal closes the door with the push that makes it), and
-    start a background rebuild of the site; what to tell the pusher."""
+    start the neighbours' sync when whom it follows changed, and the site's rebuild, in the
+    background; what to tell the pusher."""
     repo = CommunityRepo(os.environ.get("GIT_DIR", "."))
     said = []
     keys_file = repo.config_get(AUTHORIZED_KEYS_KEY)
-    if keys_file and any(_changes_members(repo, u) for u in parse_updates(lines)):
+    updates = parse_updates(lines)
+    if keys_file and any(_changes_members(repo, u) for u in updates):
         try:
             count = sync_authorized_keys(repo, Path(keys_file))
             said.append(f"orgsite: SSH access updated ({count} key(s) in {keys_file})")
         except OrgsiteError as e:  # the push stands; `orgsite shell` still checks the allowlist itself
             said.append(f"orgsite: could not update SSH access: {e}")
+    if any(_changes_follows(repo, u) for u in updates):
+        _start(repo, "follow", "sync", str(repo.git_dir))
+        said.append("orgsite: fetching and checking the neighbours it now follows (see `orgsite follow list`)")
     if repo.config_get(SITE_KEY):
-        _start_rebuild(repo)
+        _start(repo, "hook", "rebuild", str(repo.git_dir))
         said.append("orgsite: the site is being rebuilt in the background (see `orgsite status`)")
     return said
+
+
+def _changes_follows(repo: CommunityRepo, update: RefUpdate) -> bool:
+    if update.new == ZERO_ID:
+        return False
+    snapshots = Snapshots(repo)
+    before = snapshots.community(update.old).follows if update.old != ZERO_ID else ()
+    return before != snapshots.community(update.new).follows
 
 
 def _changes_members(repo: CommunityRepo, update: RefUpdate) -> bool:
@@ -65,9 +79,10 @@ def _changes_members(repo: CommunityRepo, update: RefUpdate) -> bool:
     return before != repo.tree_id(update.new, MEMBERS_DIR)
 
 
-def _start_rebuild(repo: CommunityRepo) -> None:
+def _start(repo: CommunityRepo, *command: str) -> None:
+    """Run `orgsite COMMAND…` detached: the pusher does not wait for it."""
     subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [sys.executable, "-P", "-m", "orgsite", "hook", "rebuild", str(repo.git_dir)],
+        [sys.executable, "-P", "-m", "orgsite", *command],
         cwd=repo.git_dir,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,  # git waits until the hook's output closes: the rebuild must not hold it

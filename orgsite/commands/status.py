@@ -7,6 +7,8 @@ from pathlib import Path
 from orgsite.access.authorized_keys import begin_marker, end_marker
 from orgsite.access.door_files import door_store_path
 from orgsite.access.store import DoorStore, clock
+from orgsite.federation.neighbours import read_state
+from orgsite.federation.stores import store_path
 from orgsite.model import short_id
 from orgsite.repo import AUTHORIZED_KEYS_KEY, INTRODUCTION_KEY, SITE_KEY, CommunityRepo
 from orgsite.site.build import built_from
@@ -25,6 +27,7 @@ def status(repo_path: Path) -> list[str]:
         f"branch: {branch} at {short_id(tip) if tip else '(no commits)'}",
         _ssh_door(repo),
         _web_door(repo),
+        *_neighbours(repo),
     ]
     site = repo.config_get(SITE_KEY)
     if not site:
@@ -73,3 +76,10 @@ def _web_door(repo: CommunityRepo) -> str:
         return f"web door: {store.live_sessions(clock())} live session(s); every request re-checks the allowlist"
     finally:
         store.close()
+
+
+def _neighbours(repo: CommunityRepo) -> list[str]:
+    snapshots = Snapshots(repo)
+    tip = repo.branch_tip(snapshots.branch())
+    follows = snapshots.community(tip).follows if tip else ()
+    return [f"neighbour {read_state(store_path(repo, f.name), f.name).summary()}" for f in follows]
