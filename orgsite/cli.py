@@ -410,6 +410,58 @@ def follow_list(repo: Path) -> None:
 
 
 @cli.group()
+def outbox() -> None:
+    """Outboxes: a community for one audience, where members share the posts they choose."""
+
+
+@outbox.command("create")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Who it is for, e.g. smiths.")
+@_signing_key
+@_repo
+def outbox_create(path: Path, name: str, signing_key: str | None, repo_dir: Path) -> None:
+    """Make the outbox NAME at PATH with this community's operators (run in an operator's clone)."""
+    from orgsite.commands.outbox import create
+
+    intro = create(repo_dir, path, name, signing_key=signing_key)
+    _echo(f"Created the outbox for {name} at {path.absolute()}")
+    _echo(f"Introduction commit: {intro} (give it, and your key's fingerprint, to {name}'s operator)")
+    _echo("Next: clone it, add the members who want to share (orgsite member add), and they run orgsite share")
+
+
+_to = click.option(
+    "--to", "to", required=True, help="Your clone of the outbox (or a name set with git config orgsite.outbox.NAME)."
+)
+_no_push = click.option("--no-push", is_flag=True, help="Commit only; push later with `git push`.")
+
+
+@cli.command()
+@click.argument("path")
+@_to
+@_no_push
+@_signing_key
+@_repo
+def share(path: str, to: str, no_push: bool, signing_key: str | None, repo_dir: Path) -> None:
+    """Share your post PATH (and the pictures it shows) in an outbox, signed with your key."""
+    from orgsite.commands.share import share as share_post
+
+    _echo_committed(share_post(repo_dir, path, to, signing_key=signing_key, push_now=not no_push))
+
+
+@cli.command()
+@click.argument("path")
+@_to
+@_no_push
+@_signing_key
+@_repo
+def unshare(path: str, to: str, no_push: bool, signing_key: str | None, repo_dir: Path) -> None:
+    """Take your post PATH out of an outbox (copies already fetched cannot be recalled)."""
+    from orgsite.commands.unshare import unshare as unshare_post
+
+    _echo_committed(unshare_post(repo_dir, path, to, signing_key=signing_key, push_now=not no_push))
+
+
+@cli.group()
 def access() -> None:
     """Who may fetch and push over SSH: the members' SSH keys, from the allowlist at the branch tip."""
 

@@ -10,7 +10,7 @@ from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, render_allowlist
 from orgsite.content import COMMUNITY_PATH, key_path, render_community
 from orgsite.errors import OrgsiteError
 from orgsite.gitcmd import commit_tree_signed
-from orgsite.gpg import UserKeys
+from orgsite.gpg import KeyInfo, UserKeys
 from orgsite.hookfiles import install_hooks
 from orgsite.model import Allowlist, Community, Member, Role
 from orgsite.repo import FSCK_KEY, INTRODUCTION_KEY, CommunityRepo
@@ -33,8 +33,6 @@ def init_community(
     if problem:
         raise OrgsiteError(problem)
     operator_key = UserKeys().secret_key(key)
-    if operator_key.revoked or operator_key.expired:
-        raise OrgsiteError(f"key {operator_key.fingerprint} is revoked or expired; use a valid key")
     name, email = operator_key.name_and_email()
     settings = Community(name=community, description=description, branch=branch)
     operator = Member(handle, name, email, Role.OPERATOR, (operator_key.fingerprint,))
@@ -43,14 +41,24 @@ def init_community(
         ALLOWLIST_PATH: render_allowlist(Allowlist((operator,))).encode(),
         key_path(handle): UserKeys().export_public(operator_key.fingerprint),
     }
+    message = f"Introduce the community {community!r}\n\nFirst operator: {handle} ({operator_key.fingerprint})\n"
+    return found(target, settings, files, operator_key, message)
+
+
+def found(target: Path, settings: Community, files: dict[str, bytes], signer: KeyInfo, message: str) -> str:
+    """Create a bare community at `target` whose introduction commit holds `files`, signed by `signer`
+    (one of the operators the allowlist in `files` lists), with orgsite's hooks; returns the
+    introduction's id. Nothing is left behind on failure."""
+    _check_target(target)
+    if signer.revoked or signer.expired:
+        raise OrgsiteError(f"key {signer.fingerprint} is revoked or expired; use a valid key")
+    name, email = signer.name_and_email()
+    branch = settings.branch
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.init-", dir=target.parent))
     try:
         repo = CommunityRepo.create_bare(scratch, branch)
         tree = repo.write_tree(files)
-        message = f"Introduce the community {community!r}\n\nFirst operator: {handle} ({operator_key.fingerprint})\n"
-        intro = commit_tree_signed(
-            repo.git_dir, tree, [], message, key=operator_key.fingerprint, name=name, email=email
-        )
+        intro = commit_tree_signed(repo.git_dir, tree, [], message, key=signer.fingerprint, name=name, email=email)
         _check_introduction(repo, intro)
         repo.set_ref(f"refs/heads/{branch}", intro)
         repo.config_set(INTRODUCTION_KEY, intro)

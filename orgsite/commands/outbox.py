@@ -1,0 +1,12 @@
+"""`orgsite outbox create`: a community for one audience, made by an operator of the main community."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orgsite.federation.outbox import create_outbox
+
+
+def create(repo_dir: Path, target: Path, name: str, *, signing_key: str | None) -> str:
+    """The outbox `name` at `target`, with the main community's operators; its introduction's id."""
+    return create_outbox(repo_dir, target, name, signing_key=signing_key)
