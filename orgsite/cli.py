@@ -418,12 +418,14 @@ def outbox() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="Who it is for, e.g. smiths.")
 @_signing_key
+@_push
 @_repo
-def outbox_create(path: Path, name: str, signing_key: str | None, repo_dir: Path) -> None:
+def outbox_create(path: Path, name: str, signing_key: str | None, push_now: bool, repo_dir: Path) -> None:
     """Make the outbox NAME at PATH with this community's operators (run in an operator's clone)."""
     from orgsite.commands.outbox import create
 
-    intro = create(repo_dir, path, name, signing_key=signing_key)
+    intro, recorded = create(repo_dir, path, name, signing_key=signing_key, push_now=push_now)
+    _echo_committed(recorded)
     _echo(f"Created the outbox for {name} at {path.absolute()}")
     _echo(f"Introduction commit: {intro} (give it, and your key's fingerprint, to {name}'s operator)")
     _echo("Next: clone it, add the members who want to share (orgsite member add), and they run orgsite share")

@@ -44,7 +44,7 @@ _LIMIT_FIELDS = {
         "max_push_files",
     )
 }
-_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url", "follow"}
+_COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url", "follow", "outbox"}
 _FOLLOW_FIELDS = ("name", "url", "introduction", "introducer")
 MAX_FOLLOWS = 50
 _NEIGHBOUR_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
@@ -98,8 +98,17 @@ def neighbour_reply(reply_to: str) -> tuple[str, str] | None:
     return None
 
 
+def community_reply(reply_to: str) -> tuple[str, str] | None:
+    """(introduction, post path) when `reply_to` answers a post of the community with that
+    introduction ("<40 hex>:posts/…"), as a shared reply names the post it answers to its audience."""
+    introduction, sep, path = reply_to.partition(":")
+    if sep and _COMMIT_ID.match(introduction) and is_post_path(path):
+        return introduction, path
+    return None
+
+
 def _is_reply_target(reply_to: str) -> bool:
-    return is_post_path(reply_to) or neighbour_reply(reply_to) is not None
+    return is_post_path(reply_to) or neighbour_reply(reply_to) is not None or community_reply(reply_to) is not None
 
 
 def is_post_path(path: str) -> bool:
@@ -160,7 +169,27 @@ def parse_community(text: str) -> Community:
         limits=Limits(**limits_table),
         url=url,
         follows=_follows(data.get("follow", [])),
+        outboxes=_outboxes(data.get("outbox", [])),
     )
+
+
+def _outboxes(tables: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(tables, list) or len(tables) > MAX_FOLLOWS:
+        raise ConfigError(f"{COMMUNITY_PATH}: outboxes must be at most {MAX_FOLLOWS} [[outbox]] tables")
+    outboxes: list[tuple[str, str]] = []
+    for number, table in enumerate(tables, start=1):
+        where = f"{COMMUNITY_PATH} [[outbox]] #{number}"
+        if not isinstance(table, dict) or sorted(table) != ["introduction", "name"]:
+            raise ConfigError(f"{where}: needs exactly the fields name, introduction")
+        name, introduction = table["name"], table["introduction"]
+        if not isinstance(name, str) or not _NEIGHBOUR_NAME.match(name):
+            raise ConfigError(f"{where}: name {shown(name)} must be 1-32 of a-z, 0-9 and '-'")
+        if not isinstance(introduction, str) or not _COMMIT_ID.match(introduction):
+            raise ConfigError(f"{where}: introduction must be the outbox's full introduction commit id")
+        if any(n == name or i == introduction for n, i in outboxes):
+            raise ConfigError(f"{where}: '{name}' or its introduction is listed twice")
+        outboxes.append((name, introduction))
+    return tuple(outboxes)
 
 
 def _follows(tables: object) -> tuple[Follow, ...]:
@@ -211,6 +240,10 @@ def render_community(community: Community) -> str:
             f"\n[[follow]]\nname = {toml_value(f.name)}\nurl = {toml_value(f.url)}\n"
             f"introduction = {toml_value(f.introduction)}\nintroducer = {toml_value(f.introducer)}\n"
             for f in community.follows
+        )
+        + "".join(
+            f"\n[[outbox]]\nname = {toml_value(name)}\nintroduction = {toml_value(introduction)}\n"
+            for name, introduction in community.outboxes
         )
     )
 

@@ -120,6 +120,7 @@ class Community:
     limits: Limits = field(default_factory=Limits)
     url: str = ""  # where readers find the site (https://…/), for absolute links in feeds
     follows: tuple[Follow, ...] = ()
+    outboxes: tuple[tuple[str, str], ...] = ()  # (name, introduction) of the outboxes it made for neighbours
 
     def follow(self, name: str) -> Follow | None:
         """The followed neighbour called `name`, if any."""

@@ -16,6 +16,7 @@ from orgsite.content import (
     PathType,
     check_key_file,
     classify_path,
+    community_reply,
     key_path,
     member_folder,
     neighbour_reply,
@@ -273,8 +274,8 @@ def _reply_problem(reply_to: str | None, read: Callable[[str], bytes | None], se
     """Why a post's reply_to names nothing it may answer ("" when it is fine): a post of this
     commit's tree, or a post of a neighbour the community follows (whose verified state the hook
     checks at push time: `neighbour_reply_problem`)."""
-    if reply_to is None:
-        return ""
+    if reply_to is None or community_reply(reply_to) is not None:
+        return ""  # a pointer into another community by its introduction: its own site decides what it shows
     neighbour = neighbour_reply(reply_to)
     if neighbour is None:
         return "" if read(reply_to) is not None else f"reply_to names {reply_to}, which does not exist"

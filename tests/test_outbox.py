@@ -13,7 +13,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 def test_a_member_shares_one_post_with_a_neighbour_and_takes_it_back(community, smiths, keys, tmp_path):
     alice, bob = community.alice, community.bob
     outbox = tmp_path / "family-for-smiths.git"
-    made = alice.orgsite("outbox", "create", str(outbox), "--name", "smiths")
+    made = alice.orgsite("outbox", "create", str(outbox), "--name", "smiths", "--push")
     assert made.returncode == 0, made.stderr
     outbox_intro = made.stdout.split("Introduction commit: ")[1].split()[0]
     alice_out = clone_as(outbox, tmp_path / "alice-out", "alice", keys["alice"])

@@ -14,7 +14,7 @@ def test_two_families_follow_each_others_outboxes(community, smiths, keys, tmp_p
     smiths_bare, dana, _ = smiths
 
     def outbox(operator, name, path):
-        made = operator.orgsite("outbox", "create", str(path), "--name", name)
+        made = operator.orgsite("outbox", "create", str(path), "--name", name, "--push")
         assert made.returncode == 0, made.stderr
         return made.stdout.split("Introduction commit: ")[1].split()[0]
 
@@ -45,6 +45,14 @@ def test_two_families_follow_each_others_outboxes(community, smiths, keys, tmp_p
         assert added.returncode == 0, added.stderr
         assert orgsite("follow", "sync", str(home)).returncode == 0
 
+    # Bob answers Dana's post in the Family, and shares his answer with the Smiths.
+    bob.pull()
+    bob.post("re-trip", "Re: Our trip", "The sea looks lovely!\n", reply_to="smiths:posts/dana/trip.md")
+    assert bob.push().ok
+    shared = bob.orgsite("share", "posts/bob/re-trip.md", "--to", str(bob_out.clone))
+    assert shared.returncode == 0, shared.stderr
+    assert orgsite("follow", "sync", str(smiths_bare)).returncode == 0
+
     sites = {"family": tmp_path / "family-site", "smiths": tmp_path / "smiths-site"}
     assert orgsite("build", str(community.bare), "--out", str(sites["family"])).returncode == 0
     assert orgsite("build", str(smiths_bare), "--out", str(sites["smiths"])).returncode == 0
@@ -58,8 +66,14 @@ def test_two_families_follow_each_others_outboxes(community, smiths, keys, tmp_p
     store = smiths_bare.parent / "smiths.neighbours/family.git"
     assert run("git", "cat-file", "-e", private, cwd=store, check=False).returncode != 0  # never even fetched
 
+    their_own = (sites["smiths"] / "posts/dana/trip/index.html").read_text()  # the Smiths' own post
+    assert "Replies from neighbours" in their_own and "The sea looks lovely!" in their_own
+    assert "Signed by Bob Example · Family: shared with smiths" in their_own
+    ours = (sites["family"] / "neighbours/smiths/posts/dana/trip/index.html").read_text()
+    assert "Replies from Family" in ours and "The sea looks lovely!" in ours
+
     pages = {"family": ["neighbours/", "neighbours/smiths/posts/dana/trip/"],
-             "smiths": ["neighbours/family/", "neighbours/family/posts/bob/summer/"]}  # fmt: skip
+             "smiths": ["neighbours/family/", "neighbours/family/posts/bob/summer/", "posts/dana/trip/"]}  # fmt: skip
     with Browser() as browser:
         for owner, site in sites.items():
             with served(site) as base:

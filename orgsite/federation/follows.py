@@ -11,14 +11,14 @@ from orgsite.model import Community, Follow
 from orgsite.signing_clone import Committed, SigningClone
 
 
-class _OperatorClone(SigningClone):
+class OperatorClone(SigningClone):
     """A clone whose key is an operator's, with a readable community.toml at HEAD."""
 
     def __init__(self, repo_dir: Path, signing_key: str | None) -> None:
         super().__init__(repo_dir, signing_key)
         if self.member is None or not self.member.is_operator:
             raise OrgsiteError(f"key {self.key.fingerprint} is not an operator's key; only operators change "
-                               "whom the community follows")  # fmt: skip
+                               "community.toml (whom it follows, its outboxes)")  # fmt: skip
         parsed = self.snapshots.community_file(self.head)
         if parsed.value is None:
             raise OrgsiteError(f"{self.work}/{COMMUNITY_PATH} {parsed.error or 'is missing'}; fix it first")
@@ -36,7 +36,7 @@ class _OperatorClone(SigningClone):
 
 def add_follow(repo_dir: Path, follow: Follow, *, signing_key: str | None, push_now: bool) -> Committed:
     """Follow the neighbour `follow`, as one operator-signed commit of community.toml."""
-    clone = _OperatorClone(repo_dir, signing_key)
+    clone = OperatorClone(repo_dir, signing_key)
     if clone.settings.follow(follow.name):
         raise OrgsiteError(f"'{follow.name}' is followed already; remove it first to change it")
     settings = dataclasses.replace(clone.settings, follows=(*clone.settings.follows, follow))
@@ -45,7 +45,7 @@ def add_follow(repo_dir: Path, follow: Follow, *, signing_key: str | None, push_
 
 def remove_follow(repo_dir: Path, name: str, *, signing_key: str | None, push_now: bool) -> Committed:
     """Stop following `name`, as one operator-signed commit (what was fetched stays in the server's store)."""
-    clone = _OperatorClone(repo_dir, signing_key)
+    clone = OperatorClone(repo_dir, signing_key)
     if clone.settings.follow(name) is None:
         raise OrgsiteError(f"'{name}' is not followed; see [[follow]] in {COMMUNITY_PATH}")
     settings = dataclasses.replace(clone.settings, follows=tuple(f for f in clone.settings.follows if f.name != name))

@@ -6,6 +6,7 @@ signed with their own key: the consent on record. Unsharing is a new signed comm
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Callable
@@ -17,11 +18,13 @@ from orgsite.content import (
     PathType,
     classify_path,
     key_path,
+    neighbour_reply,
     parse_post,
     render_community,
     render_post,
 )
 from orgsite.errors import OrgsiteError
+from orgsite.federation.follows import OperatorClone
 from orgsite.founding import found
 from orgsite.gitcmd import config_value
 from orgsite.model import Allowlist, Community
@@ -30,14 +33,16 @@ from orgsite.signing_clone import Committed, SigningClone
 _LINK_TARGET = re.compile(r"\]\(\s*<?([^)\s>]+)")  # Markdown link and image targets
 
 
-def create_outbox(repo_dir: Path, target: Path, name: str, *, signing_key: str | None) -> str:
+def create_outbox(repo_dir: Path, target: Path, name: str, *, signing_key: str | None,
+                  push_now: bool) -> tuple[str, Committed]:  # fmt: skip
     """Make the outbox `name` of the community whose clone is `repo_dir`, as a new bare community at
-    `target` with the same operators (their keys too), introduced by this clone's operator; returns
-    the introduction commit id."""
-    clone = SigningClone(repo_dir, signing_key)
-    if clone.member is None or not clone.member.is_operator:
-        raise OrgsiteError(f"key {clone.key.fingerprint} is not an operator's key; only operators make outboxes")
-    main = clone.community()
+    `target` with the same operators (their keys too), introduced by this clone's operator, and record
+    it in the main community's community.toml (a signed commit, so replies shared back can find their
+    way); returns the outbox's introduction and that commit."""
+    clone = OperatorClone(repo_dir, signing_key)
+    main = clone.settings
+    if any(n == name for n, _ in main.outboxes):
+        raise OrgsiteError(f"this community has an outbox called '{name}' already; pick another name")
     operators = tuple(m for m in clone.allowlist.members if m.is_operator)
     files = {key_path(m.handle): clone.read(key_path(m.handle)) for m in operators}
     missing = [path for path, data in files.items() if data is None]
@@ -51,7 +56,9 @@ def create_outbox(repo_dir: Path, target: Path, name: str, *, signing_key: str |
     handles = ", ".join(m.handle for m in operators)
     message = (f"Introduce the outbox {settings.name!r}\n\nOperators of {main.name}: {handles}; "
                "members join by being added, and share by signing.\n")  # fmt: skip
-    return found(target.absolute(), settings, {p: d for p, d in files.items() if d is not None}, clone.key, message)
+    intro = found(target.absolute(), settings, {p: d for p, d in files.items() if d is not None}, clone.key, message)
+    recorded = dataclasses.replace(main, outboxes=(*main.outboxes, (name, intro)))
+    return intro, clone.commit_settings(recorded, f"Make the outbox {name} ({intro[:7]})", push_now=push_now)
 
 
 def _outbox_clone(to: str, main_clone: Path) -> Path:
@@ -94,7 +101,14 @@ def share(main_clone: Path, path: str, to: str, *, signing_key: str | None, push
                            "ask an operator to add you there")  # fmt: skip
     data = source.read(path) or b""
     meta = parse_post(data)
-    if meta.reply_to and outbox.read(meta.reply_to) is None:
+    answered = neighbour_reply(meta.reply_to) if meta.reply_to else None
+    followed = source.community().follow(answered[0]) if answered else None
+    if followed is not None and answered is not None:
+        # A reply to a neighbour's post names it by that community's introduction, which its audience
+        # (that very neighbour, often) recognises as its own, whatever name we follow it by.
+        reply_to = f"{followed.introduction}:{answered[1]}"
+        data = render_post(meta.title, meta.body, tags=meta.tags, reply_to=reply_to).encode("utf-8")
+    elif meta.reply_to and outbox.read(meta.reply_to) is None:
         # The post it answers is not shared: the copy stands alone rather than point at nothing.
         data = render_post(meta.title, meta.body, tags=meta.tags).encode("utf-8")
     copies = {path: data}

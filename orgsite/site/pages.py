@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import jinja2
 import markupsafe
 
+from orgsite.content import community_reply
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
@@ -166,12 +167,21 @@ class _Renderer:
         for post in history.posts:
             if post.meta.reply_to and ":" in post.meta.reply_to:
                 answered.setdefault(post.meta.reply_to, []).append(post)
+        # Neighbours' shared replies that answer our own posts (they name them by our introduction).
+        from_neighbours: dict[str, list[tuple[Neighbour, PostInfo]]] = {}
+        ours = {history.introduction, *(intro for _, intro in history.community.outboxes)}
+        for n in neighbours:
+            for post in n.history.posts if n.history else ():
+                target = community_reply(post.meta.reply_to or "")
+                if target and target[0] in ours:
+                    from_neighbours.setdefault(target[1], []).append((n, post))
         shown_elsewhere = {
             f"{n.follow.name}:{post.path}": (n.base + post.url, post.meta.title, n.label)
             for n in neighbours if n.history for post in n.history.posts
         }  # fmt: skip
         self.env.globals.update(
             answered=answered,
+            from_neighbours=from_neighbours,
             neighbour_posts=shown_elsewhere,
             from_seconds=lambda seconds: dt.datetime.fromtimestamp(seconds, dt.UTC),
             diff=diff_html,
