@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -437,30 +438,22 @@ _to = click.option(
 _no_push = click.option("--no-push", is_flag=True, help="Commit only; push later with `git push`.")
 
 
-@cli.command()
-@click.argument("path")
-@_to
-@_no_push
-@_signing_key
-@_repo
-def share(path: str, to: str, no_push: bool, signing_key: str | None, repo_dir: Path) -> None:
-    """Share your post PATH (and the pictures it shows) in an outbox, signed with your key."""
-    from orgsite.commands.share import share as share_post
+def _outbox_verb(verb: str, summary: str) -> None:
+    """`orgsite share` and `orgsite unshare`: the same arguments, each its own command module."""
 
-    _echo_committed(share_post(repo_dir, path, to, signing_key=signing_key, push_now=not no_push))
+    @cli.command(verb, help=summary)
+    @click.argument("path")
+    @_to
+    @_no_push
+    @_signing_key
+    @_repo
+    def run(path: str, to: str, no_push: bool, signing_key: str | None, repo_dir: Path) -> None:
+        command = getattr(importlib.import_module(f"orgsite.commands.{verb}"), verb)
+        _echo_committed(command(repo_dir, path, to, signing_key=signing_key, push_now=not no_push))
 
 
-@cli.command()
-@click.argument("path")
-@_to
-@_no_push
-@_signing_key
-@_repo
-def unshare(path: str, to: str, no_push: bool, signing_key: str | None, repo_dir: Path) -> None:
-    """Take your post PATH out of an outbox (copies already fetched cannot be recalled)."""
-    from orgsite.commands.unshare import unshare as unshare_post
-
-    _echo_committed(unshare_post(repo_dir, path, to, signing_key=signing_key, push_now=not no_push))
+_outbox_verb("share", "Share your post PATH (and the pictures it shows) in an outbox, signed with your key.")
+_outbox_verb("unshare", "Take your post PATH out of an outbox (copies already fetched cannot be recalled).")
 
 
 @cli.group()
