@@ -190,9 +190,21 @@ def authd(repo: Path, listen: str | None, socket_path: Path | None, site: str | 
 @click.argument("repo", type=_existing_dir, default=".")
 @click.option("--branch", help="The community branch (default: from community.toml).")
 @click.option("--introduction", help="The introduction commit (default: orgsite.introduction in git config).")
-def verify(repo: Path, branch: str | None, introduction: str | None) -> int:
-    """Audit every commit of REPO's community branch with the server's rules."""
-    from orgsite.commands.verify import report_lines, verify_repository
+@click.option("--site", help="A built site (folder or https:// address) to compare with a rebuild of REPO.")
+@click.option("--cookie", help="For a site behind the door: your browser's 'orgsite_session=…' cookie.")
+def verify(repo: Path, branch: str | None, introduction: str | None, site: str | None, cookie: str | None) -> int:
+    """Audit every commit of REPO's community branch with the server's rules; with --site, check that a
+    site serves exactly what REPO's signed history builds to."""
+    from orgsite.commands.verify import check_site, report_lines, verify_repository
+
+    if site:
+        found = check_site(repo, site, cookie=cookie)
+        for line in (*found.differences, *found.notes):
+            _echo(line)
+        verdict = "all match" if not found.differences else f"{len(found.differences)} differ"
+        _echo(f"{site} renders {found.commit[:7]}: {found.checked} files rebuilt from your clone and compared, "
+              f"{verdict}")
+        return 1 if found.differences else 0
 
     report = verify_repository(repo, branch=branch, introduction=introduction)
     for line in report_lines(report):

@@ -15,6 +15,7 @@ from orgsite.errors import OrgsiteError
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG
 from orgsite.site.history import CommunityHistory, read_history
+from orgsite.site.manifest import write_manifest
 from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
 from orgsite.site.pages import NAV, NEIGHBOURS_INDEX
@@ -107,6 +108,8 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, hi
         if community.url:
             config["site_url"] = community.url.rstrip("/") + "/"  # the 404 page's links need the site's path
         newest = history.commits[0]
+        # Reproducible: MkDocs dates what it stamps (the sitemap's gzip header) from this, not the clock.
+        os.environ["SOURCE_DATE_EPOCH"] = str(newest.meta.commit_time)
         config.extra["orgsite_newest"] = {
             "id": newest.id,
             "time": newest.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -202,13 +205,15 @@ def check_out_dir(out: Path) -> None:
 
 
 def build_site(
-    repo_path: Path, out: Path, *, config_file: Path | None = None, branch: str | None = None
+    repo_path: Path, out: Path, *, config_file: Path | None = None, branch: str | None = None, tip: str | None = None
 ) -> BuildReport:
-    """Render the community branch of `repo_path` into `out`; on any failure `out` is left as it was."""
+    """Render the community branch of `repo_path` (or the commit `tip`) into `out`; on any failure `out`
+    is left as it was. The same commit and orgsite version give the same bytes, listed in the site's
+    manifest."""
     out = out.absolute()
     check_out_dir(out)
     repo = CommunityRepo(repo_path)
-    history = read_history(repo, branch or Snapshots(repo).branch())
+    history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip)
     neighbours = read_neighbours(repo, history.community.follows, history.warnings)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
@@ -219,6 +224,7 @@ def build_site(
         generated = write_docs(history, docs, neighbours)
         _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history)
         stamp_pages(site, generated.stamped)
+        write_manifest(site, history.tip)
         swap_in(site, out, history.tip)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -231,10 +231,13 @@ def member_changes(
     return changes
 
 
-def read_history(repo: CommunityRepo, branch: str, *, introduction: str | None = None) -> CommunityHistory:
-    """Walk `branch` once and gather everything the site shows; raises OrgsiteError when there is nothing."""
-    tip = repo.branch_tip(branch)
-    if tip is None:
+def read_history(
+    repo: CommunityRepo, branch: str, *, introduction: str | None = None, tip: str | None = None
+) -> CommunityHistory:
+    """Walk `branch` (or the history of the commit `tip`) once and gather everything the site shows;
+    raises OrgsiteError when there is nothing."""
+    tip = tip or repo.branch_tip(branch)
+    if tip is None or not repo.is_commit(tip):
         raise OrgsiteError(f"{repo.git_dir}: there is no branch '{branch}' to build")
     snapshots = Snapshots(repo)
     intro = snapshots.introduction(tip, introduction)

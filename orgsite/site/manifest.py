@@ -1,0 +1,60 @@
+"""The site's manifest: the commit it renders, the orgsite that built it, and the SHA-256 of every
+file. With reproducible builds, anyone with a clone can rebuild that commit and compare
+(`orgsite verify --site`): an operator cannot serve anything the signed history does not say."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from orgsite import __version__
+from orgsite.errors import OrgsiteError
+
+MANIFEST_NAME = "orgsite-manifest.json"
+NOT_LISTED = (MANIFEST_NAME, ".orgsite-site")  # the manifest itself, and the marker swap_in writes
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a built site says of itself."""
+
+    commit: str
+    orgsite: str
+    files: dict[str, str]  # path (with /) -> SHA-256 hex
+
+
+def digests(site: Path) -> dict[str, str]:
+    """The SHA-256 of every file under `site` but the manifest and marker, by relative path."""
+    return {
+        path.relative_to(site).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(site.rglob("*"))
+        if path.is_file() and path.relative_to(site).as_posix() not in NOT_LISTED
+    }
+
+
+def write_manifest(site: Path, tip: str) -> None:
+    """Write the manifest of the built site in `site`."""
+    manifest = {"commit": tip, "orgsite": __version__, "files": digests(site)}
+    (site / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def parse_manifest(text: str, where: str) -> Manifest:
+    """The manifest in `text` (from `where`); an OrgsiteError saying what is wrong otherwise."""
+    try:
+        data = json.loads(text)
+        manifest = Manifest(data["commit"], data["orgsite"], dict(data["files"]))
+    except (ValueError, KeyError, TypeError):
+        raise OrgsiteError(f"{where} is not an orgsite site manifest; was the site built by orgsite?") from None
+    if not (isinstance(manifest.commit, str) and len(manifest.commit) == 40):
+        raise OrgsiteError(f"{where}: the manifest names no commit")
+    return manifest
+
+
+def differences(expected: dict[str, str], served: dict[str, str]) -> list[str]:
+    """One line per file where what is served is not what the signed history builds to."""
+    lines = [f"differs: {path}" for path in sorted(expected) if path in served and served[path] != expected[path]]
+    lines += [f"missing from the site: {path}" for path in sorted(set(expected) - set(served))]
+    lines += [f"only on the site: {path}" for path in sorted(set(served) - set(expected))]
+    return lines
