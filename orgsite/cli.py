@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -16,6 +18,7 @@ from orgsite.model import Role, short_id
 from orgsite.textsafe import terminal_safe
 
 if TYPE_CHECKING:
+    from orgsite.progress import Progress
     from orgsite.signing_clone import Committed
 
 _existing_dir = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -206,7 +209,7 @@ def verify(repo: Path, branch: str | None, introduction: str | None, site: str |
               f"{verdict}")
         return 1 if found.differences else 0
 
-    report = verify_repository(repo, branch=branch, introduction=introduction)
+    report = verify_repository(repo, branch=branch, introduction=introduction, progress=_progress())
     for line in report_lines(report):
         _echo(line)
     return 0 if report.ok else 1
@@ -226,7 +229,7 @@ def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -
     """Render REPO's community branch into a static site at --out (atomically)."""
     from orgsite.commands.build import build as build_site
 
-    report = build_site(repo, out, config_file=config_file, branch=branch)
+    report = build_site(repo, out, config_file=config_file, branch=branch, progress=_progress())
     for warning in report.warnings:
         _echo(f"warning: {warning}", err=True)
     for note in report.notes:
@@ -566,6 +569,22 @@ def hook_rebuild(repo: Path) -> None:
     from orgsite.site.rebuild import rebuild_until_current
 
     rebuild_until_current(repo)
+
+
+class _TerminalProgress:
+    """Phases and progress bars on stderr, for a person at a terminal."""
+
+    @contextlib.contextmanager
+    def phase(self, label: str, total: int) -> Iterator[Callable[[int], None]]:
+        with click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_eta=False) as bar:
+            yield bar.update
+
+
+def _progress() -> Progress:
+    """Progress bars when stderr is a terminal; nothing on a pipe or in a hook's log."""
+    from orgsite.progress import SILENT
+
+    return _TerminalProgress() if sys.stderr.isatty() else SILENT
 
 
 class _SayProgress(logging.Handler):

@@ -28,6 +28,7 @@ from orgsite.model import (
     Version,
     short_id,
 )
+from orgsite.progress import SILENT, Progress, in_chunks
 from orgsite.provenance import CommitWrites, Lineage, lineages, unpublished_reason
 from orgsite.rawtree import tree_problems
 from orgsite.repo import INTRODUCTION_KEY, ZERO_ID, CommunityRepo
@@ -248,6 +249,15 @@ def _as_changes(versions: dict[str, Version | None]) -> list[Change]:
     ]
 
 
+def judge_all(verifier: Verifier, commits: list[str], progress: Progress = SILENT) -> dict[str, Verdict]:
+    """The verdict of every commit, reported to `progress` as the work goes."""
+    verdicts: dict[str, Verdict] = {}
+    with progress.phase("Checking signatures", len(commits)) as advance:
+        for chunk in in_chunks(commits, advance):
+            verdicts.update(verifier.verdicts(chunk))
+    return verdicts
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """The result of auditing a whole branch."""
@@ -263,7 +273,14 @@ class AuditReport:
         return not self.problems
 
 
-def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, jobs: int = 2) -> AuditReport:
+def audit(
+    repo: CommunityRepo,
+    branch: str,
+    *,
+    introduction: str | None = None,
+    jobs: int = 2,
+    progress: Progress = SILENT,
+) -> AuditReport:
     """Judge every commit of `branch` from the introduction on, with the same rules as the hook."""
     tip = repo.branch_tip(branch)
     if tip is None:
@@ -272,7 +289,7 @@ def audit(repo: CommunityRepo, branch: str, *, introduction: str | None = None, 
     intro = snapshots.introduction(tip, introduction)
     commits = repo.walk(tip)
     with Verifier(repo, intro, jobs=jobs, snapshots=snapshots) as verifier:
-        verdicts = verifier.verdicts(commits)
+        verdicts = judge_all(verifier, commits, progress)
         files = verifier.lineages(commits) if any(not v.accepted for v in verdicts.values()) else {}
     refused = tuple(verdicts[c] for c in commits if not verdicts[c].accepted)
     problems = [p for v in refused for p in v.problems]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
+from orgsite.progress import SILENT, Progress
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import build_site
 from orgsite.site.manifest import MANIFEST_NAME, differences, digests, parse_manifest
@@ -19,10 +20,12 @@ from orgsite.snapshot import Snapshots
 from orgsite.verify import AuditReport, audit
 
 
-def verify_repository(path: Path, *, branch: str | None = None, introduction: str | None = None) -> AuditReport:
+def verify_repository(
+    path: Path, *, branch: str | None = None, introduction: str | None = None, progress: Progress = SILENT
+) -> AuditReport:
     """The audit of `path`'s community branch (bare repository or clone)."""
     repo = CommunityRepo(path)
-    return audit(repo, branch or Snapshots(repo).branch(), introduction=introduction)
+    return audit(repo, branch or Snapshots(repo).branch(), introduction=introduction, progress=progress)
 
 
 def report_lines(report: AuditReport) -> list[str]:

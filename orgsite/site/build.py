@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite.errors import OrgsiteError
+from orgsite.progress import SILENT, Advance, Progress
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG
 from orgsite.site.history import CommunityHistory, read_history
@@ -55,7 +56,9 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory) -> None:
+def _mkdocs_build(
+    config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory, advance: Advance
+) -> None:
     community = history.community
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs import exceptions
@@ -67,6 +70,7 @@ def _mkdocs_build(config_file: Path, docs: Path, site: Path, generated: Docs, hi
         """Hands MkDocs each generated page's HTML in place of its (empty) Markdown."""
 
         def on_page_content(self, html: str, *, page, config, files) -> str:
+            advance(1)
             return generated.html.get(page.file.src_uri, html)
 
         full_content: dict[str, str] = {}
@@ -205,7 +209,13 @@ def check_out_dir(out: Path) -> None:
 
 
 def build_site(
-    repo_path: Path, out: Path, *, config_file: Path | None = None, branch: str | None = None, tip: str | None = None
+    repo_path: Path,
+    out: Path,
+    *,
+    config_file: Path | None = None,
+    branch: str | None = None,
+    tip: str | None = None,
+    progress: Progress = SILENT,
 ) -> BuildReport:
     """Render the community branch of `repo_path` (or the commit `tip`) into `out`; on any failure `out`
     is left as it was. The same commit and orgsite version give the same bytes, listed in the site's
@@ -213,7 +223,7 @@ def build_site(
     out = out.absolute()
     check_out_dir(out)
     repo = CommunityRepo(repo_path)
-    history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip)
+    history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
     neighbours = read_neighbours(repo, history.community.follows, history.warnings)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
@@ -222,7 +232,8 @@ def build_site(
         (scratch / _OWNER).write_text(str(os.getpid()))
         docs, site = scratch / "docs", scratch / "site"
         generated = write_docs(history, docs, neighbours)
-        _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history)
+        with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
+            _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history, advance)
         stamp_pages(site, generated.stamped)
         write_manifest(site, history.tip)
         swap_in(site, out, history.tip)

@@ -15,10 +15,11 @@ from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path, parse_post
 from orgsite.errors import OrgsiteError
 from orgsite.model import Allowlist, Community, Member, Verdict, short_id
+from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
 from orgsite.snapshot import Snapshots
-from orgsite.verify import Verifier
+from orgsite.verify import Verifier, judge_all
 
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
@@ -232,7 +233,12 @@ def member_changes(
 
 
 def read_history(
-    repo: CommunityRepo, branch: str, *, introduction: str | None = None, tip: str | None = None
+    repo: CommunityRepo,
+    branch: str,
+    *,
+    introduction: str | None = None,
+    tip: str | None = None,
+    progress: Progress = SILENT,
 ) -> CommunityHistory:
     """Walk `branch` (or the history of the commit `tip`) once and gather everything the site shows;
     raises OrgsiteError when there is nothing."""
@@ -243,18 +249,14 @@ def read_history(
     intro = snapshots.introduction(tip, introduction)
     order = repo.walk(tip)  # parents first
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
-        verdicts = verifier.verdicts(order)
-        commits = [
-            CommitInfo(
-                c,
-                n,
-                tuple(repo.parents(c)),
-                _bounded(repo.commit_meta(c)),
-                verdicts[c],
-                tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES)),
-            )
-            for n, c in enumerate(order)
-        ]
+        verdicts = judge_all(verifier, order, progress)
+        commits = []
+        with progress.phase("Reading changes", len(order)) as advance:
+            for n, c in enumerate(order):
+                patches = tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES))
+                meta = _bounded(repo.commit_meta(c))
+                commits.append(CommitInfo(c, n, tuple(repo.parents(c)), meta, verdicts[c], patches))
+                advance(1)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
         files = verifier.lineages(order, first_parent_diffs)
         community = snapshots.community(tip)

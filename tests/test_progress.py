@@ -1,0 +1,35 @@
+"""Long work shows its progress to a person at a terminal, and nothing on a pipe."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.people import orgsite
+
+pytestmark = pytest.mark.skipif(shutil.which("script") is None, reason="util-linux's script is missing")
+
+
+def on_terminal(*args: str) -> str:
+    """What a person sees running `orgsite ARGS` in a terminal (a pseudo-terminal through script)."""
+    command = shlex.join([sys.executable, "-m", "orgsite", *args])
+    done = subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True, timeout=300, check=False)
+    return done.stdout.decode(errors="replace").replace("\r", "\n")
+
+
+def test_build_and_verify_show_their_phases_on_a_terminal_only(community, tmp_path):
+    shown = on_terminal("build", str(community.bare), "--out", str(tmp_path / "site"))
+    for phase in ("Checking signatures", "Reading changes", "Building pages"):
+        assert phase in shown, shown[-2000:]
+    assert "100%" in shown and "Built " in shown
+    piped = orgsite("build", str(community.bare), "--out", str(tmp_path / "site"))
+    assert piped.returncode == 0 and "Checking signatures" not in piped.stderr + piped.stdout
+    assert piped.stderr.startswith("note: community.toml sets no url")  # the summary lines only
+
+    audited = on_terminal("verify", str(community.bare))
+    assert "Checking signatures" in audited and "commits checked, 0 refused" in audited
+    assert "Checking signatures" not in orgsite("verify", str(community.bare)).stderr
