@@ -406,7 +406,7 @@ def follow_sync(repo: Path, name: str | None) -> int:
     """Fetch each neighbour (or NAME), check it with its own rules, and show only what passes."""
     from orgsite.commands.follow import sync
 
-    found = sync(repo, name)
+    found = sync(repo, name, _progress())
     for state in found:
         _echo(state.summary())
     return 1 if any(state.refused for state in found) else 0

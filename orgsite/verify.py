@@ -249,10 +249,12 @@ def _as_changes(versions: dict[str, Version | None]) -> list[Change]:
     ]
 
 
-def judge_all(verifier: Verifier, commits: list[str], progress: Progress = SILENT) -> dict[str, Verdict]:
+def judge_all(
+    verifier: Verifier, commits: list[str], progress: Progress = SILENT, label: str = "Checking signatures"
+) -> dict[str, Verdict]:
     """The verdict of every commit, reported to `progress` as the work goes."""
     verdicts: dict[str, Verdict] = {}
-    with progress.phase("Checking signatures", len(commits)) as advance:
+    with progress.phase(label, len(commits)) as advance:
         for chunk in in_chunks(commits, advance):
             verdicts.update(verifier.verdicts(chunk))
     return verdicts

@@ -33,3 +33,12 @@ def test_build_and_verify_show_their_phases_on_a_terminal_only(community, tmp_pa
     audited = on_terminal("verify", str(community.bare))
     assert "Checking signatures" in audited and "commits checked, 0 refused" in audited
     assert "Checking signatures" not in orgsite("verify", str(community.bare)).stderr
+
+
+def test_a_neighbours_sync_shows_its_fetch_and_its_check_on_a_terminal(community, smiths):
+    bare, dana, intro = smiths
+    added = community.alice.orgsite("follow", "add", "smiths", f"file://{bare}", "--introduction", intro,
+                                    "--introducer", dana.key.fingerprint, "--push")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    shown = on_terminal("follow", "sync", str(community.bare), "smiths")
+    assert "Fetching smiths" in shown and "Checking smiths" in shown and "smiths: verified" in shown

@@ -9,6 +9,7 @@ from orgsite.federation.follows import add_follow, remove_follow
 from orgsite.federation.neighbours import NeighbourState, read_state, sync_neighbour
 from orgsite.federation.stores import store_path
 from orgsite.model import Follow
+from orgsite.progress import SILENT, Progress
 from orgsite.repo import SITE_KEY, CommunityRepo
 from orgsite.signing_clone import Committed
 from orgsite.site.rebuild import rebuild_until_current
@@ -31,7 +32,7 @@ def _follows(repo: CommunityRepo) -> tuple[Follow, ...]:
     return snapshots.community(tip).follows if tip else ()
 
 
-def sync(repo_path: Path, name: str | None) -> list[NeighbourState]:
+def sync(repo_path: Path, name: str | None, progress: Progress = SILENT) -> list[NeighbourState]:
     """Fetch and check every followed neighbour (or just `name`); each one's state afterwards. When a
     neighbour's verified state moved and the site is enabled, the site is rebuilt to show it."""
     repo = CommunityRepo(repo_path)
@@ -39,7 +40,7 @@ def sync(repo_path: Path, name: str | None) -> list[NeighbourState]:
     if name is not None and not follows:
         raise OrgsiteError(f"'{name}' is not followed by {repo.git_dir} (see [[follow]] in community.toml)")
     before = {f.name: read_state(store_path(repo, f.name), f.name).verified for f in follows}
-    found = [sync_neighbour(repo, follow) for follow in follows]
+    found = [sync_neighbour(repo, follow, progress=progress) for follow in follows]
     if repo.config_get(SITE_KEY) and any(state.verified != before[state.name] for state in found):
         rebuild_until_current(repo.git_dir)
     return found

@@ -20,9 +20,10 @@ from orgsite.errors import OrgsiteError, RepoError
 from orgsite.federation.stores import store_path, verified_ref
 from orgsite.gitcmd import git
 from orgsite.model import Follow, short_id
+from orgsite.progress import SILENT, Progress
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
 from orgsite.snapshot import Snapshots
-from orgsite.verify import Verifier
+from orgsite.verify import Verifier, judge_all
 
 STATE_FILE = "orgsite-neighbour.json"
 FETCH_TIMEOUT_SECONDS = 600
@@ -99,7 +100,9 @@ def _fetch(store: Path, follow: Follow) -> str:
     return f"cannot fetch {follow.url}: {last[:300]}"
 
 
-def _audit_problem(neighbour: CommunityRepo, follow: Follow, previous: str | None) -> tuple[str, str | None]:
+def _audit_problem(
+    neighbour: CommunityRepo, follow: Follow, previous: str | None, progress: Progress
+) -> tuple[str, str | None]:
     """(why the fetched state may not be shown, or "", and the tip that would be verified)."""
     intro = follow.introduction
     if not neighbour.is_commit(intro):
@@ -115,7 +118,7 @@ def _audit_problem(neighbour: CommunityRepo, follow: Follow, previous: str | Non
         return "their history was rewritten (the last verified commit is no longer in it)", tip
     commits = neighbour.walk(tip)
     with Verifier(neighbour, intro, snapshots=snapshots) as verifier:
-        verdicts = verifier.verdicts(commits)
+        verdicts = judge_all(verifier, commits, progress, f"Checking {follow.name}")
     introduced = verdicts[intro]
     if introduced.signer != follow.introducer:
         signer = introduced.signer or "no key they list"
@@ -126,18 +129,22 @@ def _audit_problem(neighbour: CommunityRepo, follow: Follow, previous: str | Non
     return "", tip
 
 
-def sync_neighbour(repo: CommunityRepo, follow: Follow, *, now: int | None = None) -> NeighbourState:
+def sync_neighbour(
+    repo: CommunityRepo, follow: Follow, *, now: int | None = None, progress: Progress = SILENT
+) -> NeighbourState:
     """Fetch `follow` into its store and move its verified ref when the new state passes the audit;
     the state recorded (the verified ref stays where it was when anything is wrong)."""
     now = int(time.time()) if now is None else now
     store = store_path(repo, follow.name)
     neighbour = _open_store(store, follow)
     state = read_state(store, follow.name)
-    refused = _fetch(store, follow)
+    with progress.phase(f"Fetching {follow.name}", 1) as advance:
+        refused = _fetch(store, follow)
+        advance(1)
     tip = None
     if not refused:
         try:
-            refused, tip = _audit_problem(neighbour, follow, state.verified)
+            refused, tip = _audit_problem(neighbour, follow, state.verified, progress)
         except (RepoError, OrgsiteError) as e:
             refused = str(e)
     if refused:
