@@ -408,6 +408,8 @@ def _check_new_commits(
 def _neighbour_reply_problems(repo: CommunityRepo, verifier: Verifier, commit: str) -> list[Problem]:
     """Replies to a neighbour's post must answer a post of its verified state (a push-time check: the
     verdict itself only needs the neighbour to be followed)."""
+    if not verifier.snapshots.community(commit).follows:
+        return []  # following nobody, no reply to a neighbour passed the rules: nothing to read again
     problems = []
     for change in verifier.changes(commit):
         data = repo.read(commit, change.path) if not change.deleted and is_post_path(change.path) else None

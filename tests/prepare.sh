@@ -12,6 +12,7 @@ need gpgconf gpgconf
 need chromium chromium
 need npm npm
 need ssh-keygen openssh-client
+need script bsdutils
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 [ -x /usr/sbin/nginx ] || missing="$missing nginx"
 [ -z "$missing" ] && exit 0

@@ -18,7 +18,6 @@ from tests.people import run
 from tests.test_site_rebuilds import wait_for
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-HAS_SSHD = Path(SSHD).exists()
 
 
 def free_port() -> int:
@@ -113,7 +112,6 @@ def authd(bare: Path, *, port: int, site: str) -> Iterator[str]:
 
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-HAS_NGINX = Path(NGINX).exists()
 
 
 README = Path(__file__).parent.parent / "README.md"

@@ -132,10 +132,8 @@ def test_a_reply_to_a_neighbours_post_is_threaded_under_it_and_checked_at_push(c
 
 def test_a_peer_fetches_over_the_ssh_door_until_its_grant_is_removed(community, smiths, keys, tmp_path):
     """The Smiths follow the Family over a real sshd: the Family grants them read access as a peer."""
-    from tests.servers import HAS_SSHD, ssh_key, sshd
+    from tests.servers import ssh_key, sshd
 
-    if not HAS_SSHD:
-        pytest.skip("openssh-server is not installed (.ci/run installs it)")
     smiths_bare, dana, _ = smiths
     folder = tmp_path / "ssh"
     folder.mkdir(mode=0o700)

@@ -186,6 +186,26 @@ def test_merge_signer_must_be_on_every_parents_allowlist():
             (Rule.CONTENT, "'name' must be a non-empty one-line string"),
         ),
         (Change("community.toml", False, 0o100644, 9), {"community.toml": b'name = "x"\n'}, None),
+        (  # a shared reply names the post it answers by that community's introduction: a pointer only
+            Change("posts/bob/x.md", False, 0o100644, 30),
+            {"posts/bob/x.md": b"---\ntitle: x\nreply_to: " + b"a" * 40 + b":posts/dana/trip.md\n---\n"},
+            None,
+        ),
+        (
+            Change("posts/bob/x.md", False, 0o100644, 30),
+            {"posts/bob/x.md": b"---\ntitle: x\nreply_to: " + b"a" * 39 + b":posts/dana/trip.md\n---\n"},
+            (Rule.CONTENT, "reply_to"),
+        ),
+        (
+            Change("posts/bob/x.md", False, 0o100644, 30),
+            {"posts/bob/x.md": b"---\ntitle: x\nreply_to: smiths:../../members/allowlist.toml\n---\n"},
+            (Rule.CONTENT, "reply_to"),
+        ),
+        (
+            Change("posts/bob/x.md", False, 0o100644, 30),
+            {"posts/bob/x.md": b"---\ntitle: x\nreply_to: smiths:posts/dana/trip.md\n---\n"},
+            (Rule.CONTENT, "reply_to names neighbour 'smiths', which this community does not follow"),
+        ),
     ],
 )
 def test_file_problems(change, files, broken):

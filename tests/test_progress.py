@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import shlex
-import shutil
 import subprocess
 import sys
 
-import pytest
-
 from tests.people import orgsite
-
-pytestmark = pytest.mark.skipif(shutil.which("script") is None, reason="util-linux's script is missing")
 
 
 def on_terminal(*args: str) -> str:

@@ -12,9 +12,7 @@ import pytest
 from orgsite.allowlist import parse_allowlist, render_allowlist
 from orgsite.model import Allowlist
 from tests.people import orgsite, run
-from tests.servers import HAS_SSHD, ssh_key, sshd
-
-pytestmark = pytest.mark.skipif(not HAS_SSHD, reason="openssh-server is not installed (.ci/run installs it)")
+from tests.servers import ssh_key, sshd
 
 OPERATORS_OWN_LINE = (
     "# the server admin's own key, which orgsite must never touch\n"

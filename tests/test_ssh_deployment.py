@@ -12,10 +12,8 @@ import pytest
 
 from orgsite.policy import UNSIGNED_ON_TIP
 from tests.people import orgsite, run
-from tests.servers import HAS_SSHD, ssh_key, sshd
+from tests.servers import ssh_key, sshd
 from tests.test_site_rebuilds import wait_for
-
-pytestmark = pytest.mark.skipif(not HAS_SSHD, reason="openssh-server is not installed (.ci/run installs it)")
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def test_two_families_follow_each_others_outboxes(community, smiths, keys, tmp_p
     ours = (sites["family"] / "neighbours/smiths/posts/dana/trip/index.html").read_text()
     assert "Replies from Family" in ours and "The sea looks lovely!" in ours
 
-    pages = {"family": ["neighbours/", "neighbours/smiths/posts/dana/trip/"],
+    pages = {"family": ["neighbours/", "neighbours/smiths/posts/dana/trip/", "posts/bob/re-trip/"],
              "smiths": ["neighbours/family/", "neighbours/family/posts/bob/summer/", "posts/dana/trip/"]}  # fmt: skip
     with Browser() as browser:
         for owner, site in sites.items():

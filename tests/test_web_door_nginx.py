@@ -11,11 +11,9 @@ import pytest
 
 from tests.browser import Browser
 from tests.people import orgsite
-from tests.servers import HAS_NGINX, authd, free_port, nginx
+from tests.servers import authd, free_port, nginx
 from tests.test_site_rebuilds import wait_for
 from tests.test_web_door import http
-
-pytestmark = pytest.mark.skipif(not HAS_NGINX, reason="nginx is not installed (.ci/run installs it)")
 
 
 @pytest.fixture
