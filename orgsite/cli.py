@@ -540,26 +540,17 @@ def hook() -> None:
 @hook.command("pre-receive")
 def hook_pre_receive() -> int:
     """Refuse the push unless every new commit keeps the community's rules (reads git's stdin)."""
-    from orgsite.commands.hook import pre_receive
+    from orgsite.receive import run_pre_receive
 
-    try:
-        refusals = pre_receive(sys.stdin)
-    except OrgsiteError as e:
-        refusals = [f"orgsite: {e}"]
-    except Exception as e:  # fail closed: a hook that crashes must still refuse, and say why
-        refusals = [f"orgsite: internal error, push refused: {type(e).__name__}: {e}"]
-    for line in refusals:
-        _echo(line, err=True)
-    return 1 if refusals else 0
+    return run_pre_receive(sys.stdin, sys.stderr)
 
 
 @hook.command("post-receive")
-def hook_post_receive() -> None:
+def hook_post_receive() -> int:
     """Update the SSH door's keys and start the site's rebuild after an accepted push (reads git's stdin)."""
-    from orgsite.commands.hook import post_receive
+    from orgsite.receive import run_post_receive
 
-    for line in post_receive(sys.stdin):
-        _echo(line, err=True)
+    return run_post_receive(sys.stdin, sys.stderr)
 
 
 @hook.command("rebuild", hidden=True)

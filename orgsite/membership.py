@@ -10,8 +10,9 @@ from orgsite.allowlist import ALLOWLIST_PATH, handle_problem, parse_allowlist, r
 from orgsite.content import KEYS_DIR, check_key_file, key_path
 from orgsite.errors import ConfigError, OrgsiteError
 from orgsite.gitcmd import git
-from orgsite.gpg import KeyInfo, key_file_facts, key_infos
+from orgsite.gpg import KeyInfo, key_infos
 from orgsite.keylisting import KeyFile
+from orgsite.keyring import key_file_facts
 from orgsite.model import Allowlist, Member, Role
 from orgsite.signing_clone import Committed, SigningClone
 from orgsite.sshkeys import parse_ssh_key
@@ -118,9 +119,7 @@ def add_member(
     return clone.commit_allowlist(allowlist, key_path(handle), f"Add {role} {handle} ({name})", push_now=push_now)
 
 
-def remove_member(
-    repo_dir: Path, handle: str, *, signing_key: str | None = None, push_now: bool = False
-) -> Committed:
+def remove_member(repo_dir: Path, handle: str, *, signing_key: str | None = None, push_now: bool = False) -> Committed:
     """Remove `handle` from the allowlist (their past posts stay), as one signed commit."""
     clone = _Clone(repo_dir, signing_key)
     member = clone.allowlist.by_handle(handle)

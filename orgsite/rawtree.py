@@ -7,8 +7,14 @@ Communities made before `receive.fsckObjects` was set rely on this check; every 
 
 from __future__ import annotations
 
+import re
+
 _MODES = {b"100644", b"100755", b"120000", b"160000", b"40000"}
 _TREE_MODE = b"40000"
+# One entry: a valid mode, a name without '/' or NUL, the 20-byte object id. Read by the regex engine
+# (a tree of thousands of posts is checked in C speed, in every new commit that adds a post to it).
+_ENTRY = re.compile(rb"(100644|100755|120000|160000|40000) ([^\0/]+)\0.{20}", re.DOTALL)
+_ENTRIES = re.compile(rb"(?:(?:100644|100755|120000|160000|40000) [^\0/]++\0.{20})*+", re.DOTALL)
 
 
 def _sort_key(name: bytes, mode: bytes) -> bytes:
@@ -18,6 +24,22 @@ def _sort_key(name: bytes, mode: bytes) -> bytes:
 
 def tree_problems(raw: bytes) -> list[str]:
     """What is wrong with the entries of a raw tree object (empty when git fsck would accept them)."""
+    return [] if _well_formed(raw) else _problems(raw)
+
+
+def _well_formed(raw: bytes) -> bool:
+    """True when every entry is well formed, named, unique and in git's order: the common case, decided fast."""
+    if _ENTRIES.fullmatch(raw) is None:
+        return False
+    entries = _ENTRY.findall(raw)  # exactly the entries, in order: the whole object matched entry by entry
+    names = [name for _, name in entries]
+    if b"." in names or b".." in names or any(name.lower() == b".git" for name in names if len(name) == 4):
+        return False
+    keys = [name + b"/" if mode == _TREE_MODE else name for mode, name in entries]
+    return len(set(names)) == len(names) and all(a < b for a, b in zip(keys, keys[1:], strict=False))
+
+
+def _problems(raw: bytes) -> list[str]:
     problems: list[str] = []
     seen: set[bytes] = set()
     previous: bytes | None = None

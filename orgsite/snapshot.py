@@ -14,8 +14,8 @@ from typing import TypeVar
 from orgsite.allowlist import ALLOWLIST_PATH, parse_allowlist
 from orgsite.content import COMMUNITY_PATH, KEYS_DIR, parse_community
 from orgsite.errors import ConfigError, OrgsiteError, RepoError
-from orgsite.gpg import key_file_facts
 from orgsite.keylisting import KeyFile
+from orgsite.keyring import key_file_facts
 from orgsite.model import Allowlist, Community, Parsed
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
 

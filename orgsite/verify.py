@@ -6,8 +6,9 @@ Two callers share it: the pre-receive hook (`check_push`) and the audit (`audit`
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from orgsite import policy
@@ -16,7 +17,7 @@ from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path, neighbour_reply, 
 from orgsite.errors import OrgsiteError, RepoError
 from orgsite.federation.stores import verified_has
 from orgsite.gitcmd import merge_bases
-from orgsite.gpg import Keyring, cached_keyring
+from orgsite.keyring import Keyring, cached_keyring
 from orgsite.model import (
     Change,
     Limits,
@@ -38,6 +39,7 @@ from orgsite.verdicts import VerdictCache
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
 RULES_VERSION = "6"
 KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
+JOBS = max(2, os.cpu_count() or 1)  # gpg processes checking signatures at once
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Verifier:
         repo: CommunityRepo,
         introduction: str,
         *,
-        jobs: int = 2,
+        jobs: int = JOBS,
         save_verdicts: bool = True,
         snapshots: Snapshots | None = None,
     ) -> None:
@@ -173,8 +175,10 @@ class Verifier:
         """The verdict of every commit in `commits` (from the cache when known)."""
         found = self._cache.get_many(commits)
         todo = [self._prepare(c) for c in commits if c not in found]
-        checks = self._check_signatures(todo)
-        fresh = [self._judge(p, checks) for p in todo]
+        # gpg checks the signatures in its own processes while this thread reads the commits' changes.
+        with ThreadPoolExecutor(max_workers=self._jobs) as pool:
+            checks = self._check_signatures(todo, pool)
+            fresh = [self._judge(p, checks) for p in todo]
         if self._save_verdicts:
             self._cache.put_many(fresh)
         else:
@@ -182,25 +186,30 @@ class Verifier:
         found.update((v.commit, v) for v in fresh)
         return found
 
-    def _check_signatures(self, todo: Sequence[_Prepared]) -> dict[tuple[str, str], SignatureCheck]:
-        """gpg's verdict per (commit, key set), computed in parallel: gpg runs as a separate process."""
-        tasks: dict[tuple[str, str], tuple[Keyring, bytes, bytes]] = {}
+    def _check_signatures(
+        self, todo: Sequence[_Prepared], pool: ThreadPoolExecutor
+    ) -> dict[tuple[str, str], Future[SignatureCheck]]:
+        """gpg's verdict per (commit, key set), started in `pool`, in the order the commits are judged."""
+        checks: dict[tuple[str, str], Future[SignatureCheck]] = {}
         for p in todo:
             if p.signature is None:
                 continue
             for ctx in p.context:
-                key_set = self.snapshots.key_set(ctx)
-                tasks.setdefault((p.commit, key_set), (self.keyring(ctx), p.signature, p.payload))
-        with ThreadPoolExecutor(max_workers=self._jobs) as pool:
-            results = pool.map(lambda t: t[0].verify(t[1], t[2]), tasks.values())
-            return dict(zip(tasks.keys(), results, strict=True))
+                key = (p.commit, self.snapshots.key_set(ctx))
+                if key not in checks:
+                    checks[key] = pool.submit(self.keyring(ctx).verify, p.signature, p.payload)
+        return checks
 
-    def _judge(self, p: _Prepared, checks: dict[tuple[str, str], SignatureCheck]) -> Verdict:
+    def _judge(self, p: _Prepared, checks: dict[tuple[str, str], Future[SignatureCheck]]) -> Verdict:
         snapshots = self.snapshots
+        changes = tuple(self.changes(p.commit))  # read before waiting for gpg: the two overlap
+        problem_trees = tuple(
+            (folder, problem) for folder, raw in self.repo.new_trees(p.commit) for problem in tree_problems(raw)
+        )
         views = ()
         if p.signature is not None:
             views = tuple(
-                policy.ParentView(ctx, snapshots.allowlist(ctx), checks[(p.commit, snapshots.key_set(ctx))])
+                policy.ParentView(ctx, snapshots.allowlist(ctx), checks[(p.commit, snapshots.key_set(ctx))].result())
                 for ctx in p.context
             )
         limits = snapshots.community(p.context[0]).limits if p.context else Limits()
@@ -210,14 +219,12 @@ class Verifier:
             is_introduction=p.commit == self.introduction,
             signature_problem=p.signed_problem,
             views=views,
-            changes=tuple(self.changes(p.commit)),
+            changes=changes,
             limits=limits,
             read=lambda path: self.repo.read(p.commit, path),
             parent_count=len(p.parents),
             own=policy.CommunityFiles(snapshots.allowlist_file(p.commit), snapshots.community_file(p.commit)),
-            tree_problems=tuple(
-                (folder, problem) for folder, raw in self.repo.new_trees(p.commit) for problem in tree_problems(raw)
-            ),
+            tree_problems=problem_trees,
         )
         if any(not c.deleted and c.path.startswith(f"{KEYS_DIR}/") for c in facts.changes):
             facts = dataclasses.replace(facts, key_files=snapshots.key_files(p.commit))
@@ -280,7 +287,7 @@ def audit(
     branch: str,
     *,
     introduction: str | None = None,
-    jobs: int = 2,
+    jobs: int = JOBS,
     progress: Progress = SILENT,
 ) -> AuditReport:
     """Judge every commit of `branch` from the introduction on, with the same rules as the hook."""
@@ -367,7 +374,13 @@ def _check_updates(
 
 
 def _check_new_commits(
-    repo: CommunityRepo, verifier: Verifier, tip: str, existing: list[str], limits: Limits, now: int, *,
+    repo: CommunityRepo,
+    verifier: Verifier,
+    tip: str,
+    existing: list[str],
+    limits: Limits,
+    now: int,
+    *,
     server_side: bool,
 ) -> list[Problem]:
     # Count before listing: a topologically sorted walk must read the whole history first, and a

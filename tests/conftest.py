@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orgsite.gpg import stop_agents
+from orgsite.keyring import stop_agents
 from tests.people import Community, Key, Person, clone_as, generate_key, orgsite, run
 
 PEOPLE = {

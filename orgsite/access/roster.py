@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from orgsite.gpg import cached_keyring
+from orgsite.keyring import cached_keyring
 from orgsite.model import Allowlist, Member, SignatureCheck
 from orgsite.repo import CommunityRepo
 from orgsite.snapshot import Snapshots

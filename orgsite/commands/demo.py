@@ -13,7 +13,8 @@ from orgsite.content import post_path, render_post
 from orgsite.errors import OrgsiteError
 from orgsite.founding import init_community
 from orgsite.gitcmd import git
-from orgsite.gpg import UserKeys, short_temp_home, stop_agents
+from orgsite.gpg import UserKeys
+from orgsite.keyring import short_temp_home, stop_agents
 from orgsite.membership import add_member, remove_member
 from orgsite.posting import edit_post, new_post
 from orgsite.repo import CommunityRepo

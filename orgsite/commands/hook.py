@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from orgsite.access.sync import sync_authorized_keys
 from orgsite.content import MEMBERS_DIR
 from orgsite.errors import OrgsiteError
 from orgsite.repo import AUTHORIZED_KEYS_KEY, FSCK_KEY, SITE_KEY, ZERO_ID, CommunityRepo
@@ -50,6 +49,8 @@ def post_receive(lines: Iterable[str]) -> list[str]:
     keys_file = repo.config_get(AUTHORIZED_KEYS_KEY)
     updates = parse_updates(lines)
     if keys_file and any(_changes_members(repo, u) for u in updates):
+        from orgsite.access.sync import sync_authorized_keys  # only here: the pre-receive never needs it
+
         try:
             count = sync_authorized_keys(repo, Path(keys_file))
             said.append(f"orgsite: SSH access updated ({count} key(s) in {keys_file})")
