@@ -1,10 +1,12 @@
 """What building the site costs (run by hand: python bench/build_cost.py).
 
-Generated communities of 1,000 and 3,000 posts with about 5 signed commits per post (a post and
-four edits, interleaved; generated once and cached under bench/data/). For each: a full
-`orgsite build` (time and peak memory, in a fresh process, verdict cache dropped first) next to a
-bare `mkdocs build` of the same posts as plain Markdown pages (Material, not_in_nav), interleaved,
-medians of --runs. Add --profile to print where orgsite's build spends its time.
+Generated communities (--sizes; 1,000 and 3,000 posts by default; 10,000 takes about half an hour to
+generate) with about 5 signed commits per post (a post and four edits, interleaved; generated once and
+cached under bench/data/). For each: a full `orgsite build` (time and peak memory, in a fresh
+process, verdict cache dropped first) next to a bare `mkdocs build` of the same posts as plain
+Markdown pages (Material, not_in_nav), interleaved, medians of --runs. Add --profile to print where
+orgsite's build spends its time. With --incremental: one post pushed at a time, the incremental build
+of each new tip against a full build of it, interleaved.
 """
 
 from __future__ import annotations
@@ -73,21 +75,10 @@ def community(posts: int, members: int = MEMBERS) -> Path:
     def commit(tree: pygit2.Oid, message: str, n: int, parent: pygit2.Commit) -> pygit2.Commit:
         nonlocal when
         when += 60
-        who = pygit2.Signature(f"Person {n}", f"p{n}@example.org", when, 0)
-        text = repo.create_commit_string(who, who, message, tree, [parent.id])
-        signature = str(gpg.sign(text, keyid=fprs[n], detach=True))
-        oid = repo.create_commit_with_signature(text, signature)
-        return repo[oid]
+        return signed_commit(repo, gpg, fprs[n], n, tree, parent, message, when)
 
     def put(tree: pygit2.Tree, path: str, data: bytes) -> pygit2.Oid:
-        head, _, rest = path.partition("/")
-        builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
-        if rest:
-            sub = tree[head] if tree is not None and head in tree else None
-            builder.insert(head, put(repo[sub.id] if sub else None, rest, data), pygit2.enums.FileMode.TREE)
-        else:
-            builder.insert(head, repo.create_blob(data), pygit2.enums.FileMode.BLOB)
-        return builder.write()
+        return put_file(repo, tree, path, data)
 
     allowlist = repo[tip.tree["members/allowlist.toml"].id].data.decode()
     tree = tip.tree
@@ -129,6 +120,44 @@ def community(posts: int, members: int = MEMBERS) -> Path:
     return bare
 
 
+def signed_commit(repo, gpg, fpr: str, n: int, tree, parent, message: str, when: int):
+    """A commit of `tree` on `parent` by Person n, signed with `fpr`."""
+    import pygit2
+
+    who = pygit2.Signature(f"Person {n}", f"p{n}@example.org", when, 0)
+    text = repo.create_commit_string(who, who, message, tree, [parent.id])
+    signature = str(gpg.sign(text, keyid=fpr, detach=True))
+    return repo[repo.create_commit_with_signature(text, signature)]
+
+
+def put_file(repo, tree, path: str, data: bytes):
+    """The id of `tree` with `data` at `path` (folders made as needed)."""
+    import pygit2
+
+    head, _, rest = path.partition("/")
+    builder = repo.TreeBuilder(tree) if tree is not None else repo.TreeBuilder()
+    if rest:
+        sub = tree[head] if tree is not None and head in tree else None
+        builder.insert(head, put_file(repo, repo[sub.id] if sub else None, rest, data), pygit2.enums.FileMode.TREE)
+    else:
+        builder.insert(head, repo.create_blob(data), pygit2.enums.FileMode.BLOB)
+    return builder.write()
+
+
+def add_post(bare: Path, number: int) -> None:
+    """One more post on the tip of main, by Person 1, as a push would bring it (the hook's checks aside)."""
+    import gnupg
+    import pygit2
+
+    repo = pygit2.Repository(str(bare))
+    gpg = gnupg.GPG(gnupghome=os.environ["GNUPGHOME"])
+    tip = repo.references["refs/heads/main"].peel(pygit2.Commit)
+    body = f"---\ntitle: New post {number}\ntags: [news]\n---\nA new post, number {number}.\n"
+    tree = put_file(repo, tip.tree, f"posts/p1/new-{number:03d}.md", body.encode())
+    made = signed_commit(repo, gpg, keys(MEMBERS)[1], 1, tree, tip, f"Post new-{number}", tip.commit_time + 60)
+    repo.references["refs/heads/main"].set_target(made.id)
+
+
 _MEASURE = """
 import json, resource, sys, time, os
 os.environ["NO_MKDOCS_2_WARNING"] = "1"
@@ -140,7 +169,10 @@ print(json.dumps({{"seconds": time.perf_counter() - start,
 ORGSITE = """
 from pathlib import Path
 from orgsite.site.build import build_site
-build_site(Path(sys.argv[1]), Path(sys.argv[2]))
+import inspect
+# "full" as the 3rd argument: every page built (orgsite before incremental builds has no such choice)
+full = {"full": True} if len(sys.argv) > 3 and "full" in inspect.signature(build_site).parameters else {}
+build_site(Path(sys.argv[1]), Path(sys.argv[2]), **full)
 """
 MKDOCS = """
 from mkdocs.commands.build import build
@@ -194,11 +226,11 @@ def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
             try:
                 times: dict[str, list[float]] = {"here": [], rev: []}
                 for code, name in ((None, "here"), (other, rev)):  # warm each version's verdict cache
-                    measure(ORGSITE, str(bare), str(work / name), code=code)
+                    measure(ORGSITE, str(bare), str(work / name), "full", code=code)
                 for n in range(runs):
                     order = [(None, "here"), (other, rev)] if n % 2 == 0 else [(other, rev), (None, "here")]
                     for code, name in order:
-                        times[name].append(measure(ORGSITE, str(bare), str(work / name), code=code)["seconds"])
+                        times[name].append(measure(ORGSITE, str(bare), str(work / name), "full", code=code)["seconds"])
                 here, there = statistics.median(times["here"]), statistics.median(times[rev])
                 print(f"{posts} posts, warm builds, medians of {runs}: this checkout {here:.1f} s, "
                       f"{rev} {there:.1f} s, ratio {here / there:.2f}x", flush=True)  # fmt: skip
@@ -208,14 +240,45 @@ def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
         shutil.rmtree(other, ignore_errors=True)
 
 
+def bench_incremental(posts: int, runs: int) -> None:
+    """After a full build, one post pushed at a time: the incremental build of the new tip against a full
+    build of the same tip, interleaved, in fresh processes."""
+    work = Path(tempfile.mkdtemp(prefix="osbench-"))
+    try:
+        bare = work / "community.git"
+        shutil.copytree(community(posts), bare)  # the cached community stays as it was generated
+        site = work / "site"
+        measure(ORGSITE, str(bare), str(site), "full")
+        runs_of: dict[str, list[dict]] = {"incremental": [], "full": []}
+        for n in range(runs):
+            add_post(bare, n)
+            for kind in ("incremental", "full") if n % 2 == 0 else ("full", "incremental"):
+                extra = ("full",) if kind == "full" else ()
+                out = site if kind == "incremental" else work / "full"
+                runs_of[kind].append(measure(ORGSITE, str(bare), str(out), *extra))
+        inc, full = (statistics.median(r["seconds"] for r in runs_of[k]) for k in ("incremental", "full"))
+        peak = {k: max(r["peak_mib"] for r in v) for k, v in runs_of.items()}
+        print(f"{posts} posts, one post pushed, medians of {runs}: incremental build {inc:.2f} s "
+              f"(peak {peak['incremental']:.0f} MiB), full build {full:.1f} s (peak {peak['full']:.0f} MiB), "
+              f"ratio {inc / full:.3f}x", flush=True)  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--against", metavar="REV", help="also time warm builds by orgsite at REV, interleaved")
+    parser.add_argument("--incremental", action="store_true", help="time one-post incremental builds instead")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
+    if args.incremental:
+        keys(MEMBERS)  # the benches' keyring, for the pushed posts' signatures
+        for posts in args.sizes:
+            bench_incremental(posts, args.runs)
+        return
     if args.against:
         compare_warm(args.against, args.sizes, args.runs)
         return
@@ -229,8 +292,8 @@ def main() -> None:
             cold, warm, theirs = [], [], []
             for _ in range(args.runs):
                 shutil.rmtree(bare / "orgsite-cache", ignore_errors=True)
-                cold.append(measure(ORGSITE, str(bare), str(work / "site")))
-                warm.append(measure(ORGSITE, str(bare), str(work / "site")))
+                cold.append(measure(ORGSITE, str(bare), str(work / "site"), "full"))
+                warm.append(measure(ORGSITE, str(bare), str(work / "site"), "full"))
                 theirs.append(measure(MKDOCS, str(config)))
             r = results[posts] = {
                 "commits": commits,

@@ -205,8 +205,9 @@ def verify(repo: Path, branch: str | None, introduction: str | None, site: str |
         for line in (*found.differences, *found.notes):
             _echo(line)
         verdict = "all match" if not found.differences else f"{len(found.differences)} differ"
-        _echo(f"{site} renders {found.commit[:7]}: {found.checked} files rebuilt from your clone and compared, "
-              f"{verdict}")
+        _echo(
+            f"{site} renders {found.commit[:7]}: {found.checked} files rebuilt from your clone and compared, {verdict}"
+        )
         return 1 if found.differences else 0
 
     report = verify_repository(repo, branch=branch, introduction=introduction, progress=_progress())
@@ -225,16 +226,19 @@ def verify(repo: Path, branch: str | None, introduction: str | None, site: str |
     help="A base mkdocs.yml instead of orgsite's own.",
 )
 @click.option("--branch", help="The community branch (default: from community.toml).")
-def build(repo: Path, out: Path, config_file: Path | None, branch: str | None) -> None:
-    """Render REPO's community branch into a static site at --out (atomically)."""
+@click.option("--full", is_flag=True, help="Build every page, even those the site at --out already has right.")
+def build(repo: Path, out: Path, config_file: Path | None, branch: str | None, full: bool) -> None:
+    """Render REPO's community branch into a static site at --out (atomically). When --out holds a site
+    orgsite built, only the pages that changed are built again (the same bytes as a full build)."""
     from orgsite.commands.build import build as build_site
 
-    report = build_site(repo, out, config_file=config_file, branch=branch, progress=_progress())
+    report = build_site(repo, out, config_file=config_file, branch=branch, full=full, progress=_progress())
     for warning in report.warnings:
         _echo(f"warning: {warning}", err=True)
     for note in report.notes:
         _echo(f"note: {note}", err=True)
-    _echo(f"Built {report.pages} pages ({report.posts} posts, {report.commits} commits) into {report.out}")
+    done = f"Updated {report.redone} of {report.pages} pages" if report.incremental else f"Built {report.pages} pages"
+    _echo(f"{done} ({report.posts} posts, {report.commits} commits) into {report.out}")
     _echo(f"Open {report.out / 'index.html'}, or serve it: python3 -m http.server -d {report.out} 8000")
 
 

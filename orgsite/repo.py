@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,9 +38,40 @@ class FilePatch:
 
     path: str
     status: str
-    text: str
+    diff: str | Callable[[], str]  # the unified diff, or what makes it when first asked (see `text`)
     blob: str | None = None  # None when the change deletes the file
     too_large: int = 0  # the file's size in bytes when it was too large to diff (text is then empty)
+
+    @property
+    def text(self) -> str:
+        """The unified diff (made on first use: most builds show few of the history's diffs)."""
+        return self.diff if isinstance(self.diff, str) else self.diff()
+
+
+class _CommitDiff:
+    """The texts of one commit's diff against its first parent, made once, when first asked for."""
+
+    def __init__(self, repo: pygit2.Repository, commit_id: str) -> None:
+        self._repo = repo
+        self._commit_id = commit_id
+        self._texts: dict[str, str] | None = None
+
+    def text(self, path: str) -> str:
+        if self._texts is None:
+            commit = self._repo[pygit2.Oid(hex=self._commit_id)]
+            self._texts = {patch_path(patch.delta): patch.text or "" for patch in _first_parent_diff(commit)}
+        return self._texts.get(path, "")
+
+
+def patch_path(delta: pygit2.DiffDelta) -> str:
+    """The path a diff delta is about (the old one for a deletion)."""
+    return delta.old_file.path if delta.status_char() == "D" else delta.new_file.path
+
+
+def _first_parent_diff(commit: pygit2.Commit) -> pygit2.Diff:
+    if commit.parents:
+        return commit.parents[0].tree.diff_to_tree(commit.tree)
+    return commit.tree.diff_to_tree(swap=True)
 
 
 class CommunityRepo:
@@ -284,25 +316,22 @@ class CommunityRepo:
         )
 
     def patches(self, commit_id: str, *, max_file_bytes: int) -> list[FilePatch]:
-        """Each file's diff against the first parent (against nothing for a root commit), in path order.
+        """Each file's diff against the first parent (against nothing for a root commit), in path order;
+        the diffs' text is made when first asked for.
 
         A file larger than `max_file_bytes` (either version) is not diffed: its patch has only its size.
         """
         commit = self._commit(commit_id)
-        if commit.parents:
-            diff = commit.parents[0].tree.diff_to_tree(commit.tree)
-        else:
-            diff = commit.tree.diff_to_tree(swap=True)
+        texts = _CommitDiff(self._repo, commit_id)
         result = []
-        for index, delta in enumerate(diff.deltas):
-            deleted = delta.status_char() == "D"
-            path = delta.old_file.path if deleted else delta.new_file.path
-            blob = None if deleted else str(delta.new_file.id)
+        for delta in _first_parent_diff(commit).deltas:
+            path = patch_path(delta)
+            blob = None if delta.status_char() == "D" else str(delta.new_file.id)
             size = max(self._blob_size(f.id, f.mode) for f in (delta.old_file, delta.new_file))
             if size > max_file_bytes:
                 result.append(FilePatch(path, delta.status_char(), "", blob, too_large=size))
             else:
-                result.append(FilePatch(path, delta.status_char(), diff[index].text or "", blob))
+                result.append(FilePatch(path, delta.status_char(), functools.partial(texts.text, path), blob))
         return sorted(result, key=lambda p: p.path)
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:

@@ -9,7 +9,7 @@ from orgsite.model import Community, Member, Role, Verdict
 from orgsite.repo import CommitMeta, FilePatch
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo, Revision
 from orgsite.site.mkdocs_docs import front_matter
-from orgsite.site.pages import POSTS_PER_PAGE, Page, site_pages, url_of
+from orgsite.site.pages import POSTS_PER_PAGE, Page, rendered, site_pages, url_of
 
 T = 1_750_000_000
 ALICE = Member("alice", "Alice", "a@x", Role.OPERATOR, ("A" * 40,))
@@ -54,7 +54,7 @@ class Story:
 
 def pages_by_path(history: CommunityHistory) -> dict[str, Page]:
     pages, _ = site_pages(history)
-    return {page.path: page for page in pages}
+    return {page.path: page for page in rendered(pages)}
 
 
 def test_a_post_has_its_own_page_and_only_post_text_is_searchable():
@@ -98,7 +98,8 @@ def test_every_commit_gets_a_stamped_page_and_every_member_a_page_and_a_feed():
     story = Story()
     story.post(BOB, "hello", "Hello", "first")
     story.post(ALICE, "cake", "Cake", "recipe")
-    pages, files = site_pages(story.history())
+    deferred, files = site_pages(story.history())
+    pages = rendered(deferred)
     by_path = {page.path: page for page in pages}
     commit_pages = [page for page in pages if page.path.startswith("commits/")]
     assert [page.title for page in commit_pages] == ["Commit 0101010: Post Cake", "Commit 0000000: Post Hello"]

@@ -244,12 +244,16 @@ def test_search_indexes_posts_and_replies_only(demo_site):
     assert all(doc["text"].strip() or doc["title"].strip() for doc in index["docs"])
 
 
-def test_the_footer_names_the_newest_change_not_the_build_time(demo_site, demo):
+def test_the_home_and_history_pages_name_the_newest_change_and_no_page_the_build_time(demo_site, demo):
     root, _ = demo
     newest = subprocess.run(["git", "rev-parse", "main"], cwd=root / "community.git", capture_output=True,
                             text=True, check=True).stdout.strip()  # fmt: skip
-    for path in ("index.html", "posts/bob/hello/index.html", "404.html"):
-        assert f"commits/{newest}/" in (demo_site / path).read_text()
+    for path in ("index.html", "history/index.html"):
+        text = (demo_site / path).read_text()
+        assert "shows the community's history up to" in text and f"commits/{newest}/" in text
+    # Every other page stays as it is when nothing it shows changed: a push rebuilds only what it changes.
+    for path in ("posts/bob/hello/index.html", "404.html", "members/index.html"):
+        assert "history up to" not in (demo_site / path).read_text()
 
 
 def test_a_reply_cycle_made_by_edits_does_not_stop_the_build(community, tmp_path):

@@ -3,24 +3,40 @@
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import html
+import json
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from orgsite import __version__
 from orgsite.errors import OrgsiteError
 from orgsite.progress import SILENT, Advance, Progress
 from orgsite.repo import CommunityRepo
-from orgsite.resources import BASE_CONFIG
+from orgsite.resources import BASE_CONFIG, TEMPLATE_DIR
+from orgsite.site.build_state import (
+    STATE_NAME,
+    BuildState,
+    Plan,
+    config_digest,
+    file_digest,
+    page_output,
+    plan,
+    read_state,
+    settle,
+)
 from orgsite.site.history import CommunityHistory, read_history
-from orgsite.site.manifest import write_manifest
+from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
 from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, site_pages, url_of
 from orgsite.site.safe_markdown import plain_excerpt
+from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
 
 NO_URL_NOTE = (
@@ -28,6 +44,7 @@ NO_URL_NOTE = (
     '(an operator can add url = "https://…/")'
 )
 MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
+EMPTY_SITEMAP = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n'
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
 _OWNER = "owner.pid"  # in a build's scratch folder: the process building it
 _RENAME_EXCHANGE = 2
@@ -45,6 +62,8 @@ class BuildReport:
     commits: int
     warnings: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    redone: int = 0  # pages built this time (all of them but for an incremental build)
+    incremental: bool = False
 
 
 class _Collect(logging.Handler):
@@ -111,14 +130,8 @@ def _mkdocs_build(
             config.theme["language"] = community.language
         if community.url:
             config["site_url"] = community.url.rstrip("/") + "/"  # the 404 page's links need the site's path
-        newest = history.commits[0]
-        # Reproducible: MkDocs dates what it stamps (the sitemap's gzip header) from this, not the clock.
-        os.environ["SOURCE_DATE_EPOCH"] = str(newest.meta.commit_time)
-        config.extra["orgsite_newest"] = {
-            "id": newest.id,
-            "time": newest.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "time_text": newest.time.strftime("%Y-%m-%d %H:%M UTC"),
-        }
+        # Reproducible: MkDocs dates what it stamps from this, not the clock.
+        os.environ["SOURCE_DATE_EPOCH"] = str(history.commits[0].meta.commit_time)
         config.plugins["orgsite-pages"] = GeneratedPages()
         config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -184,9 +197,9 @@ def remove_stale_scratch(out: Path) -> list[Path]:
 
 def swap_in(new: Path, out: Path, tip: str) -> None:
     """Make `new` the site at `out` in one rename; the previous site is removed afterwards."""
+    (new / SITE_MARKER).unlink(missing_ok=True)  # in a linked copy, the served site's marker
     (new / SITE_MARKER).write_text(
-        "This folder is built by `orgsite build` and replaced whole by the next build.\n"
-        f"built from {tip}\n"
+        f"This folder is built by `orgsite build` and replaced whole by the next build.\nbuilt from {tip}\n"
     )
     if not out.exists():
         new.rename(out)
@@ -208,6 +221,137 @@ def check_out_dir(out: Path) -> None:
         )
 
 
+def _configuration(history: CommunityHistory, config_file: Path) -> str:
+    """A digest of everything besides the pages that shapes every page (see build_state)."""
+    import material
+    import mkdocs
+
+    parts = [__version__, mkdocs.__version__, material.__version__, config_file.read_bytes(), repr(history.community)]
+    # The templates, and orgsite's own code: a page kept by its key must be what this code renders.
+    code = Path(__file__).resolve().parent.parent
+    sources = [(TEMPLATE_DIR, p) for p in TEMPLATE_DIR.rglob("*")] + [(code, p) for p in code.rglob("*.py")]
+    parts += [f"{path.relative_to(root)}\0".encode() + path.read_bytes()
+              for root, path in sorted(sources) if path.is_file()]  # fmt: skip
+    return config_digest(part.encode() if isinstance(part, str) else part for part in parts)
+
+
+def _reusable(out: Path, config: str) -> BuildState | None:
+    """The state of the site at `out` when a build may start from it (same configuration, intact)."""
+    state = read_state(out)
+    if state is None or state.config != config or built_from(out) != state.commit:
+        return None
+    if not (out / MANIFEST_NAME).is_file() or not (out / INDEX_PATH).is_file():
+        return None
+    return state
+
+
+def _linked_copy(source: Path, target: Path) -> None:
+    """`target` made a copy of the tree `source` whose files are hard links (nothing is written twice)."""
+    # GNU cp does this at C speed (a site has a folder per page); Python's copytree is the fallback.
+    done = subprocess.run(["cp", "-al", "--", str(source), str(target)], capture_output=True, check=False)
+    if done.returncode != 0:
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Put `source` at `target` as a new file: a file the copy shares with the served site is never written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+
+
+def _write_new(path: Path, text: str) -> None:
+    path.unlink(missing_ok=True)  # in a linked copy, the old name is the served site's file
+    path.write_text(text, encoding="utf-8")
+
+
+def _remove_output(site: Path, relative: str) -> None:
+    path = site / relative
+    path.unlink(missing_ok=True)
+    for folder in path.parents:
+        if folder == site or any(folder.iterdir()):
+            break
+        folder.rmdir()
+
+
+def _finish(site: Path) -> None:
+    """What every build does to MkDocs' output: an empty sitemap, a canonical search index."""
+    # A private community's site is not for crawlers, and MkDocs' sitemap would change with every
+    # build. But Material's script fetches sitemap.xml on every page view (for each link[rel=alternate],
+    # the feed's among them): an empty one answers at once, where the full one cost a phone megabytes.
+    (site / "sitemap.xml.gz").unlink(missing_ok=True)
+    _write_new(site / "sitemap.xml", EMPTY_SITEMAP)
+    index = site / INDEX_PATH
+    _write_new(index, canonical(json.loads(index.read_text(encoding="utf-8"))))
+
+
+def _build_all(
+    config_file: Path, scratch: Path, site: Path, pages: list[Page], files: dict, history: CommunityHistory,
+    progress: Progress,
+) -> None:  # fmt: skip
+    generated = write_docs(pages, files, scratch / "docs")
+    with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
+        _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance)
+    stamp_pages(site, generated.stamped)
+    _finish(site)
+    write_manifest(site, history.tip, digests(site))
+
+
+def _build_changes(
+    config_file: Path, scratch: Path, site: Path, todo: Plan, pages: list[Page], history: CommunityHistory,
+    previous: Path, progress: Progress,
+) -> None:  # fmt: skip
+    """Make `site` a linked copy of the `previous` site with the pages and files of `todo` redone."""
+    _linked_copy(previous, site)
+    partial = scratch / "partial"
+    # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
+    in_nav = {path for entry in NAV + [{"Neighbours": NEIGHBOURS_INDEX}] for path in entry.values()}
+    nav_pages = [p for p in pages if p.path in in_nav and p not in todo.pages]
+    generated = write_docs(todo.pages + nav_pages, todo.files, scratch / "docs")
+    with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
+        _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance)
+    stamp_pages(partial, generated.stamped)
+    manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(previous)).files
+    for relative in todo.removed_outputs:
+        _remove_output(site, relative)
+        manifest.pop(relative, None)
+    written = [page_output(p.path) for p in todo.pages] + list(todo.files)
+    for relative in written:
+        _replace(partial / relative, site / relative)
+    index = spliced(
+        json.loads((site / INDEX_PATH).read_text(encoding="utf-8")),
+        json.loads((partial / INDEX_PATH).read_text(encoding="utf-8")),
+        {url_of(p.path) for p in todo.pages},
+    )
+    _write_new(site / INDEX_PATH, canonical(index))
+    for relative in [*written, INDEX_PATH]:
+        manifest[relative] = hashlib.sha256((site / relative).read_bytes()).hexdigest()
+    (site / MANIFEST_NAME).unlink()
+    write_manifest(site, history.tip, dict(sorted(manifest.items())))
+
+
+def _build_into(
+    out: Path, config_file: Path, pages: list[Page], files: dict, history: CommunityHistory, todo: Plan | None,
+    state: BuildState, progress: Progress,
+) -> None:  # fmt: skip
+    """Build in a scratch folder beside `out` (all pages, or what `todo` says over the site at `out`), then
+    swap it in; on any failure `out` is left as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_scratch(out)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
+    try:
+        (scratch / _OWNER).write_text(str(os.getpid()))
+        site = scratch / "site"
+        if todo is None:
+            _build_all(config_file, scratch, site, pages, files, history, progress)
+        else:
+            _build_changes(config_file, scratch, site, todo, pages, history, out, progress)
+        _write_new(site / STATE_NAME, state.to_json())
+        swap_in(site, out, history.tip)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def build_site(
     repo_path: Path,
     out: Path,
@@ -215,31 +359,31 @@ def build_site(
     config_file: Path | None = None,
     branch: str | None = None,
     tip: str | None = None,
+    full: bool = False,
     progress: Progress = SILENT,
 ) -> BuildReport:
     """Render the community branch of `repo_path` (or the commit `tip`) into `out`; on any failure `out`
     is left as it was. The same commit and orgsite version give the same bytes, listed in the site's
-    manifest."""
+    manifest. When `out` holds a site built with the same configuration (and not `full`), only the pages
+    and files that differ are built again: the result is the same bytes."""
     out = out.absolute()
     check_out_dir(out)
+    config_file = config_file or BASE_CONFIG
     repo = CommunityRepo(repo_path)
     history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
     neighbours = read_neighbours(repo, history.community.follows, history.warnings)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_scratch(out)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
-    try:
-        (scratch / _OWNER).write_text(str(os.getpid()))
-        docs, site = scratch / "docs", scratch / "site"
-        generated = write_docs(history, docs, neighbours)
-        with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
-            _mkdocs_build(config_file or BASE_CONFIG, docs, site, generated, history, advance)
-        stamp_pages(site, generated.stamped)
-        write_manifest(site, history.tip)
-        swap_in(site, out, history.tip)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    deferred, files = site_pages(history, neighbours)
+    config = _configuration(history, config_file)
+    previous = None if full else _reusable(out, config)
+    pages, page_digests, keys = settle(deferred, previous)
+    file_digests = {path: file_digest(content) for path, content in files.items()}
+    todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
+    already_built = todo is not None and not todo and previous.commit == history.tip
+    if not already_built:  # (else nothing to write and nothing to swap)
+        state = BuildState(history.tip, config, page_digests, file_digests, keys)
+        _build_into(out, config_file, pages, files, history, todo, state, progress)
     notes = () if history.community.url else (NO_URL_NOTE,)
     return BuildReport(
-        out, history.tip, generated.page_count, len(history.posts), len(history.commits), tuple(history.warnings), notes
-    )
+        out, history.tip, len(page_digests), len(history.posts), len(history.commits), tuple(history.warnings), notes,
+        redone=len(todo.pages) if todo is not None else len(pages), incremental=todo is not None,
+    )  # fmt: skip

@@ -13,7 +13,8 @@ from orgsite import __version__
 from orgsite.errors import OrgsiteError
 
 MANIFEST_NAME = "orgsite-manifest.json"
-NOT_LISTED = (MANIFEST_NAME, ".orgsite-site")  # the manifest itself, and the marker swap_in writes
+# The manifest itself, the marker swap_in writes, and the build state (build_state.STATE_NAME).
+NOT_LISTED = (MANIFEST_NAME, ".orgsite-site", ".orgsite-build.json")
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,9 @@ def digests(site: Path) -> dict[str, str]:
     }
 
 
-def write_manifest(site: Path, tip: str) -> None:
-    """Write the manifest of the built site in `site`."""
-    manifest = {"commit": tip, "orgsite": __version__, "files": digests(site)}
+def write_manifest(site: Path, tip: str, files: dict[str, str]) -> None:
+    """Write the manifest of the site built in `site` from `tip`, whose files have the digests `files`."""
+    manifest = {"commit": tip, "orgsite": __version__, "files": files}
     (site / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -8,15 +8,13 @@ import html
 import posixpath
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from orgsite.site.history import CommunityHistory
-from orgsite.site.neighbours import Neighbour
-from orgsite.site.pages import Page, site_pages, url_of
+from orgsite.site.pages import Page, url_of
 
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
@@ -49,23 +47,21 @@ class Docs:
     page_count: int
 
 
-def write_docs(history: CommunityHistory, docs: Path, neighbours: Sequence[Neighbour] = ()) -> Docs:
-    """Write every page (front matter only) and file of the site into the empty folder `docs`.
+def write_docs(pages: Sequence[Page], files: Mapping[str, bytes | Callable[[], bytes]], docs: Path) -> Docs:
+    """Write `pages` (front matter only) and `files` into the empty folder `docs`.
 
     The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
     generated HTML (diffs above all) would only cost time.
     """
-    pages, files = site_pages(history, neighbours)
     page_count = len(pages)
     html = {page.path: page.html for page in pages if not page.stamped}
     stamped = [page for page in pages if page.stamped]
+    built = [page for page in pages if not page.stamped]
     for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
         prototype = Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False)
-        pages.append(prototype)
+        built.append(prototype)
         html[prototype.path] = prototype.html
-    for page in pages:
-        if page.stamped:
-            continue
+    for page in built:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(front_matter(page), encoding="utf-8")
@@ -74,7 +70,7 @@ def write_docs(history: CommunityHistory, docs: Path, neighbours: Sequence[Neigh
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    unindexed = {page.path: page.unindexed for page in pages if page.unindexed}
+    unindexed = {page.path: page.unindexed for page in built if page.unindexed}
     return Docs(html, unindexed, stamped, page_count)
 
 

@@ -5,11 +5,12 @@ and attachments. Pure: a history in, pages and files out; how MkDocs is fed them
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import re
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import jinja2
@@ -19,7 +20,7 @@ from orgsite.content import community_reply
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import atom_feed
-from orgsite.site.history import CommunityHistory, PostInfo
+from orgsite.site.history import CommitInfo, CommunityHistory, PostInfo
 from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
 
@@ -53,6 +54,35 @@ class Page:
     stamped: bool = False
     # HTML shown after `html` but kept out of the search index (MkDocs gets it after indexing).
     unindexed: str = ""
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A page rendered only when asked: `key` changes whenever the page's output would (the site's
+    configuration aside), so a build whose previous build had the same key keeps that page as it is."""
+
+    path: str
+    key: str
+    render: Callable[[], Page]
+
+
+def rendered(pages: Iterable[Page | Deferred]) -> list[Page]:
+    """Every page rendered."""
+    return [page.render() if isinstance(page, Deferred) else page for page in pages]
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _post_key(post: PostInfo, slugs: dict[str, str]) -> str:
+    """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
+    revisions = [(r.commit.id, repr(r.commit.verdict), r.patch is None) for r in post.revisions]
+    around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
+    replies = [(reply.path, reply.meta, reply.author, reply.author_is_former, reply.created.id, depth)
+               for reply, depth in post.thread()]  # fmt: skip
+    tags = [(tag, slugs[tag]) for tag in post.meta.tags]
+    return _key(post.path, post.meta, post.author, post.author_is_former, revisions, around, replies, tags)
 
 
 def url_of(doc_path: str) -> str:
@@ -190,6 +220,7 @@ class _Renderer:
             excerpts={p: markupsafe.Markup(plain_excerpt(body, EXCERPT_CHARS)) for p, body in self.bodies.items()},
             reply_command=_reply_command,
             community=history.community,
+            newest=history.commits[0],
             utc=dt.UTC,
         )
 
@@ -226,41 +257,33 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
 
 def site_pages(
     history: CommunityHistory, neighbours: Sequence[Neighbour] = ()
-) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
+) -> tuple[list[Page | Deferred], dict[str, bytes | Callable[[], bytes]]]:
     """Every page of the site (each path once: the site's own pages win over any a member names), and
     the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
-    under neighbours/."""
+    under neighbours/. The pages of commits and posts come deferred (see `Deferred`)."""
     r = _Renderer(history, neighbours)
     community = history.community
     intro = render_inline(community.description)
-    pages = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
+    pages: list[Page | Deferred] = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
+    slugs = r.env.globals["tag_slugs"]
     for post in history.posts:
-        # Only a post's own text is indexed: its thread, the reply command and its history come after.
-        pages.append(
-            r.page(post.path, post.meta.title, "post.html", {"post": post}, searchable=True,
-                   unindexed_template="post_thread.html")  # fmt: skip
-        )
+        render = functools.partial(_post_page, r, post)
+        # With neighbours, a post's page also shows their replies and links: always rendered.
+        pages.append(render() if community.follows else Deferred(post.path, _post_key(post, slugs), render))
     members = sorted(history.members.values(), key=lambda i: (not i.current, i.member.handle))
     pages.append(r.page("members/index.md", "Members", "members.html", {"members": members}))
     for info in members:
         pages.append(r.page(f"members/{info.member.handle}.md", info.member.name, "member.html", {"info": info}))
     tags = sorted(history.tags.items())
     pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
-    slugs = r.env.globals["tag_slugs"]
     for tag, posts in tags:
         pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts)))
     for path, heading, pager in _paginated("history/", "History", history.commits, COMMITS_PER_PAGE):
         pages.append(r.page(path, heading, "history.html", pager))
     for commit in history.commits:
-        pages.append(
-            r.page(
-                f"commits/{commit.id}.md",
-                f"Commit {commit.short}: {commit.subject}",
-                "commit.html",
-                {"commit": commit, "patches": within_budget(commit.patches, MAX_COMMIT_PAGE_DIFF_BYTES)},
-                stamped=True,
-            )
-        )
+        # A commit never changes: its page depends on it and on its verdict alone.
+        pages.append(Deferred(f"commits/{commit.id}.md", _key(commit.id, commit.verdict),
+                              functools.partial(_commit_page, r, commit)))  # fmt: skip
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
     operators = [i.member for i in members if i.current and i.member.is_operator]
     pages.append(r.page("help/index.md", "How this community works", "help_community.html", {"operators": operators}))
@@ -291,6 +314,18 @@ def site_pages(
     return _first_of_each_path(pages, history.warnings), files
 
 
+def _commit_page(r: _Renderer, commit: CommitInfo) -> Page:
+    patches = within_budget(commit.patches, MAX_COMMIT_PAGE_DIFF_BYTES)
+    return r.page(f"commits/{commit.id}.md", f"Commit {commit.short}: {commit.subject}", "commit.html",
+                  {"commit": commit, "patches": patches}, stamped=True)  # fmt: skip
+
+
+def _post_page(r: _Renderer, post: PostInfo) -> Page:
+    # Only a post's own text is indexed: its thread, the reply command and its history come after.
+    return r.page(post.path, post.meta.title, "post.html", {"post": post}, searchable=True,
+                  unindexed_template="post_thread.html")  # fmt: skip
+
+
 def _neighbour_pages(
     r: _Renderer, neighbours: Sequence[Neighbour], public_url: str
 ) -> tuple[list[Page], dict[str, bytes | Callable[[], bytes]]]:
@@ -315,7 +350,7 @@ def _neighbour_pages(
     return pages, files
 
 
-def _first_of_each_path(pages: list[Page], warnings: list[str]) -> list[Page]:
+def _first_of_each_path(pages: list[Page | Deferred], warnings: list[str]) -> list[Page | Deferred]:
     """The site's own pages come first in `pages`: nothing a member names may replace one of them."""
     seen: set[str] = set()
     kept = []
