@@ -248,7 +248,9 @@ def bench_incremental(posts: int, runs: int) -> None:
         bare = work / "community.git"
         shutil.copytree(community(posts), bare)  # the cached community stays as it was generated
         site = work / "site"
-        measure(ORGSITE, str(bare), str(site), "full")
+        first = measure(ORGSITE, str(bare), str(site), "full")
+        print(f"{posts} posts: first full build, no cached verdicts: {first['seconds']:.1f} s, peak "
+              f"{first['peak_mib']:.0f} MiB", flush=True)  # fmt: skip
         runs_of: dict[str, list[dict]] = {"incremental": [], "full": []}
         for n in range(runs):
             add_post(bare, n)

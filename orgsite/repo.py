@@ -51,15 +51,17 @@ class FilePatch:
 class _CommitDiff:
     """The texts of one commit's diff against its first parent, made once, when first asked for."""
 
-    def __init__(self, repo: pygit2.Repository, commit_id: str) -> None:
+    def __init__(self, repo: pygit2.Repository, commit_id: str, diff: pygit2.Diff | None = None) -> None:
         self._repo = repo
         self._commit_id = commit_id
+        self._diff = diff  # the diff when already made (its texts are made from it, once)
         self._texts: dict[str, str] | None = None
 
     def text(self, path: str) -> str:
         if self._texts is None:
-            commit = self._repo[pygit2.Oid(hex=self._commit_id)]
-            self._texts = {patch_path(patch.delta): patch.text or "" for patch in _first_parent_diff(commit)}
+            diff = self._diff or _first_parent_diff(self._repo[pygit2.Oid(hex=self._commit_id)])
+            self._texts = {patch_path(patch.delta): patch.text or "" for patch in diff}
+            self._diff = None
         return self._texts.get(path, "")
 
 
@@ -322,17 +324,24 @@ class CommunityRepo:
         A file larger than `max_file_bytes` (either version) is not diffed: its patch has only its size.
         """
         commit = self._commit(commit_id)
-        texts = _CommitDiff(self._repo, commit_id)
-        result = []
-        for delta in _first_parent_diff(commit).deltas:
-            path = patch_path(delta)
+        diff = _first_parent_diff(commit)
+        rows = []
+        for delta in diff.deltas:
             blob = None if delta.status_char() == "D" else str(delta.new_file.id)
             size = max(self._blob_size(f.id, f.mode) for f in (delta.old_file, delta.new_file))
-            if size > max_file_bytes:
-                result.append(FilePatch(path, delta.status_char(), "", blob, too_large=size))
-            else:
-                result.append(FilePatch(path, delta.status_char(), functools.partial(texts.text, path), blob))
-        return sorted(result, key=lambda p: p.path)
+            rows.append((patch_path(delta), delta.status_char(), blob, size if size > max_file_bytes else 0))
+        return self.known_patches(commit_id, sorted(rows), diff)
+
+    def known_patches(
+        self, commit_id: str, rows: Iterable[tuple[str, str, str | None, int]], diff: pygit2.Diff | None = None
+    ) -> list[FilePatch]:
+        """The patches of `commit_id` from what `patches` found of them before, (path, status, blob, size
+        when too large to diff) in path order; the diffs' text is made when first asked for."""
+        texts = _CommitDiff(self._repo, commit_id, diff)
+        return [
+            FilePatch(path, status, "" if too_large else functools.partial(texts.text, path), blob, too_large)
+            for path, status, blob, too_large in rows
+        ]
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """True when `ancestor` is `descendant` or one of its ancestors."""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from orgsite.keyed_store import KeyedStore
 from orgsite.model import Problem, Rule, Verdict
 
 # Bump when the stored form of a verdict changes: verdicts stored in another form are not read.
@@ -53,50 +52,16 @@ class VerdictCache:
     """
 
     def __init__(self, path: Path, context: str) -> None:
-        self._context = f"{FORMAT_VERSION}:{context}"
-        self._db: sqlite3.Connection | None = None
-        with contextlib.suppress(sqlite3.Error, OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, timeout=10, isolation_level=None)  # waits up to 10 s for another hook
-            db.execute("PRAGMA journal_mode = WAL")  # readers never wait for a writer: pushes come in bursts
-            db.execute("PRAGMA synchronous = OFF")  # a lost write only costs a re-verification
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts (commit_id TEXT, context TEXT, verdict TEXT,"
-                " PRIMARY KEY (commit_id, context))"
-            )
-            self._db = db
+        self._store = KeyedStore(path, "verdicts", f"{FORMAT_VERSION}:{context}", column="verdict")
 
     def get_many(self, commits: Iterable[str]) -> dict[str, Verdict]:
         """The cached verdicts among `commits`."""
-        if self._db is None:
-            return {}
-        found: dict[str, Verdict] = {}
-        wanted = list(commits)
-        with contextlib.suppress(sqlite3.Error):
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._db.execute(
-                    f"SELECT commit_id, verdict FROM verdicts WHERE context = ? AND commit_id IN ({marks})",
-                    [self._context, *chunk],
-                )
-                found.update((commit, _decode(commit, text)) for commit, text in rows)
-        return found
+        return {commit: _decode(commit, text) for commit, text in self._store.get_many(commits).items()}
 
     def put_many(self, verdicts: Iterable[Verdict]) -> None:
         """Remember `verdicts` (best effort)."""
-        if self._db is None:
-            return
-        rows = [(v.commit, self._context, _encode(v)) for v in verdicts]
-        with contextlib.suppress(sqlite3.Error):
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", rows)
-            finally:
-                self._db.execute("COMMIT")
+        self._store.put_many((v.commit, _encode(v)) for v in verdicts)
 
     def close(self) -> None:
         """Release the database."""
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._store.close()

@@ -47,7 +47,7 @@ def test_post_page_shows_signer_dates_thread_and_history(demo_site, demo):
 
 def _history_pages(site: Path) -> list[str]:
     pages = [page(site, "history")]
-    n = 2
+    n = 1
     while (site / f"history/page/{n}/index.html").exists():
         pages.append(page(site, f"history/page/{n}"))
         n += 1
@@ -244,17 +244,24 @@ def test_home_is_paginated(community, tmp_path):
     assert "Post number 02" in second and "Post number 00" in second and "page 2 of 2" in second
 
 
-def test_history_is_paginated_newest_first(community, tmp_path):
+def test_history_is_paginated_newest_first_in_pages_that_stay_as_they_are(community, tmp_path):
     bob = community.bob
     commits = [bob.post(f"h{n:02d}", f"History {n:02d}") for n in range(50)]
     assert bob.push().ok
     assert build(community.bare, tmp_path / "site").returncode == 0
     first = page(tmp_path / "site", "history")
-    second = page(tmp_path / "site", "history/page/2")
-    assert f"commits/{commits[-1]}/" in first and f"commits/{commits[0]}/" in first
+    older = page(tmp_path / "site", "history/page/1")
+    assert f"commits/{commits[-1]}/" in first and f"commits/{commits[0]}/" in first  # the newest 50 of 53
     intro = run("git", "config", "orgsite.introduction", cwd=community.bare).stdout.decode().strip()
-    assert f"commits/{intro}/" in second and f"commits/{intro}/" not in first  # 53 commits, 50 a page
-    assert "page 2 of 2" in article_text(second) and "older →" in article_text(first)
+    assert f"commits/{intro}/" in older and f"commits/{intro}/" not in first
+    assert "commits 1–50" in article_text(older) and "older →" in article_text(first)
+    assert "commits 4–53" in article_text(first) and "← newer" in article_text(older)
+    # Counted from the introduction: the next push changes the History page, not the page of the oldest.
+    bob.post("h50", "History 50")
+    assert bob.push().ok
+    assert build(community.bare, tmp_path / "site").returncode == 0
+    assert page(tmp_path / "site", "history/page/1") == older
+    assert f"commits/{bob.head()}/" in page(tmp_path / "site", "history")
 
 
 def test_build_from_a_clone_gives_the_same_posts(community, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import html
@@ -11,14 +12,17 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
+from orgsite.keyed_store import KeyedStore
 from orgsite.progress import SILENT, Advance, Progress
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG, TEMPLATE_DIR
+from orgsite.site import safe_markdown
 from orgsite.site.build_state import (
     STATE_NAME,
     BuildState,
@@ -34,7 +38,7 @@ from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
 from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, site_pages, url_of
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, site_pages, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
@@ -221,6 +225,25 @@ def check_out_dir(out: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def _body_memo(repo: CommunityRepo, history: CommunityHistory) -> Iterator[dict[str, str]]:
+    """The posts' bodies rendered by earlier builds (kept in the repository's cache), and afterwards
+    the new ones kept: Markdown is rendered once per version of a post."""
+    import markdown_it
+    import nh3
+
+    renderer = [Path(safe_markdown.__file__).read_bytes(), markdown_it.__version__.encode(), nh3.__version__.encode()]
+    context = config_digest(renderer)
+    store = KeyedStore(repo.cache_dir / "history.sqlite", "bodies", context)
+    try:
+        memo = store.get_many(body_key(post) for post in history.posts)
+        known = set(memo)
+        yield memo
+        store.put_many((key, html) for key, html in memo.items() if key not in known)
+    finally:
+        store.close()
+
+
 def _configuration(history: CommunityHistory, config_file: Path) -> str:
     """A digest of everything besides the pages that shapes every page (see build_state)."""
     import material
@@ -372,7 +395,8 @@ def build_site(
     repo = CommunityRepo(repo_path)
     history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
     neighbours = read_neighbours(repo, history.community.follows, history.warnings)
-    deferred, files = site_pages(history, neighbours)
+    with _body_memo(repo, history) as memo:
+        deferred, files = site_pages(history, neighbours, memo)
     config = _configuration(history, config_file)
     previous = None if full else _reusable(out, config)
     pages, page_digests, keys = settle(deferred, previous)

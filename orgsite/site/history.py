@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from enum import StrEnum
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path, parse_post
 from orgsite.errors import OrgsiteError
+from orgsite.keyed_store import KeyedStore
 from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
@@ -24,6 +26,7 @@ from orgsite.verify import Verifier, judge_all
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_NAME_CHARS = 200
+_COMMITS_FORMAT = "1"  # bump when what the cache keeps of a commit changes
 
 
 def _bounded(meta: CommitMeta) -> CommitMeta:
@@ -250,13 +253,7 @@ def read_history(
     order = repo.walk(tip)  # parents first
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
         verdicts = judge_all(verifier, order, progress)
-        commits = []
-        with progress.phase("Reading changes", len(order)) as advance:
-            for n, c in enumerate(order):
-                patches = tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES))
-                meta = _bounded(repo.commit_meta(c))
-                commits.append(CommitInfo(c, n, tuple(repo.parents(c)), meta, verdicts[c], patches))
-                advance(1)
+        commits = _read_commits(repo, order, verdicts, progress)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
         files = verifier.lineages(order, first_parent_diffs)
         community = snapshots.community(tip)
@@ -291,6 +288,37 @@ def read_history(
     return CommunityHistory(
         community, intro, tip, commits, posts, members, events, dict(tags), attachments, warnings
     )
+
+
+def _read_commits(
+    repo: CommunityRepo, order: list[str], verdicts: dict[str, Verdict], progress: Progress
+) -> list[CommitInfo]:
+    """Each commit with its verdict, metadata and changes. What a commit changed never changes: it is
+    kept in the repository's cache, so a build diffs only the commits it has not seen (a tree diff
+    costs more as a member's folder grows)."""
+    store = KeyedStore(repo.cache_dir / "history.sqlite", "commits", f"{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}")
+    try:
+        known = store.get_many(order)
+        commits, fresh = [], []
+        with progress.phase("Reading changes", len(order)) as advance:
+            for n, c in enumerate(order):
+                if c in known:
+                    data = json.loads(known[c])
+                    meta, parents = CommitMeta(*data["meta"]), tuple(data["parents"])
+                    patches = tuple(repo.known_patches(c, [tuple(row) for row in data["files"]]))
+                else:
+                    meta, parents = repo.commit_meta(c), tuple(repo.parents(c))
+                    patches = tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES))
+                    files = [(p.path, p.status, p.blob, p.too_large) for p in patches]
+                    fresh.append(
+                        (c, json.dumps({"meta": dataclasses.astuple(meta), "parents": parents, "files": files}))
+                    )
+                commits.append(CommitInfo(c, n, parents, _bounded(meta), verdicts[c], patches))
+                advance(1)
+        store.put_many(fresh)
+    finally:
+        store.close()
+    return commits
 
 
 def _membership(

@@ -157,14 +157,49 @@ def _paginated(base: str, title: str, items: Sequence, size: int) -> Iterator[tu
         yield path, heading, {"items": chunk, "number": number, "count": len(chunks), "base": base}
 
 
-def render_bodies(history: CommunityHistory) -> dict[str, str]:
+def body_key(post: PostInfo) -> str:
+    """What a post's rendered body depends on (its path and Markdown), as one id."""
+    return hashlib.sha256(f"{post.path}\0{post.meta.body}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def history_pages(commits: Sequence[CommitInfo]) -> Iterator[tuple[str, str, dict[str, object]]]:
+    """(page path, title, context) of the History pages. The History page shows the newest
+    COMMITS_PER_PAGE commits; the older pages cut the history into pages counted from the
+    introduction, so a page, once made, never changes but for its "newer" link (a push changes the
+    History page and at most one other): page N holds commits (N-1)*50+1 to N*50, newest first, and
+    exists once a newer commit is past the History page's."""
+    total, size = len(commits), COMMITS_PER_PAGE
+    pages = (total - 1) // size if total else 0  # the numbered pages: those not wholly on the History page
+
+    def href(number: int) -> str:
+        return "history/" if number > pages else f"history/page/{number}/"
+
+    yield "history/index.md", "History", {
+        "items": commits[:size], "newest_page": True, "newer": "", "older": href(pages) if pages else "",
+        "shown": f"commits {max(total - size, 0) + 1}–{total}",
+    }  # fmt: skip
+    for number in range(pages, 0, -1):
+        first, last = (number - 1) * size + 1, number * size
+        shown = f"commits {first}–{last}"
+        older = href(number - 1) if number > 1 else ""
+        context = {"items": commits[total - last : total - first + 1], "newest_page": False,
+                   "newer": href(number + 1), "older": older, "shown": shown}  # fmt: skip
+        yield f"history/page/{number}.md", f"History: {shown}", context
+
+
+def render_bodies(history: CommunityHistory, memo: dict[str, str] | None = None) -> dict[str, str]:
     """Each post's body as safe HTML. A post whose body cannot be rendered, for whatever reason, is
-    left out of the site with a warning (one post never takes the others down)."""
+    left out of the site with a warning (one post never takes the others down). `memo` (body_key ->
+    HTML) gives bodies rendered before and takes the new ones."""
+    memo = {} if memo is None else memo
     bodies: dict[str, str] = {}
     failed: set[str] = set()
     for post in history.posts:
+        key = body_key(post)
         try:
-            bodies[post.path] = render_post_body(post.meta.body, post_path=post.path)
+            if key not in memo:
+                memo[key] = render_post_body(post.meta.body, post_path=post.path)
+            bodies[post.path] = memo[key]
         except Exception as e:  # noqa: BLE001 (RecursionError, MemoryError, a parser bug: all leave one post out)
             failed.add(post.path)
             history.warnings.append(f"{post.path}: not published: its text could not be rendered ({type(e).__name__})")
@@ -179,7 +214,9 @@ def _reply_command(post: PostInfo) -> str:
 
 
 class _Renderer:
-    def __init__(self, history: CommunityHistory, neighbours: Sequence[Neighbour] = ()) -> None:
+    def __init__(
+        self, history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
+    ) -> None:
         self.history = history
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
@@ -188,7 +225,7 @@ class _Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.bodies = render_bodies(history)
+        self.bodies = render_bodies(history, memo)
         for n in neighbours:
             if n.history is not None:
                 self.bodies.update((n.base + path, body) for path, body in render_bodies(n.history).items())
@@ -256,12 +293,13 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
 
 
 def site_pages(
-    history: CommunityHistory, neighbours: Sequence[Neighbour] = ()
+    history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
 ) -> tuple[list[Page | Deferred], dict[str, bytes | Callable[[], bytes]]]:
     """Every page of the site (each path once: the site's own pages win over any a member names), and
     the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
-    under neighbours/. The pages of commits and posts come deferred (see `Deferred`)."""
-    r = _Renderer(history, neighbours)
+    under neighbours/. The pages of commits and posts come deferred (see `Deferred`); `memo` is
+    render_bodies'."""
+    r = _Renderer(history, neighbours, memo)
     community = history.community
     intro = render_inline(community.description)
     pages: list[Page | Deferred] = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
@@ -278,8 +316,8 @@ def site_pages(
     pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
     for tag, posts in tags:
         pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts)))
-    for path, heading, pager in _paginated("history/", "History", history.commits, COMMITS_PER_PAGE):
-        pages.append(r.page(path, heading, "history.html", pager))
+    for path, heading, context in history_pages(history.commits):
+        pages.append(r.page(path, heading, "history.html", context))
     for commit in history.commits:
         # A commit never changes: its page depends on it and on its verdict alone.
         pages.append(Deferred(f"commits/{commit.id}.md", _key(commit.id, commit.verdict),
