@@ -84,14 +84,20 @@ def test_replies_are_read_on_the_opening_posts_page_and_the_home_lists_conversat
     assert "Re: Hello" not in home  # a reply is shown in its conversation, not as one of its own
 
 
-def test_long_lists_are_paginated_with_the_page_number_in_the_title():
+def test_long_lists_show_the_newest_first_and_all_on_pages_counted_from_the_first_conversation():
     story = Story()
     for n in range(POSTS_PER_PAGE * 2 + 1):
         story.post(BOB, f"p{n}", f"Post {n}", "text")
     pages = pages_by_path(story.history())
-    assert {"index.md", "page/2.md", "page/3.md"} <= set(pages)
-    assert pages["page/3.md"].title == "The Family (page 3)"
-    assert "Post 0" in pages["page/3.md"].html and "Post 0" not in pages["index.md"].html
+    assert {"index.md", "page/1.md", "page/2.md", "page/3.md"} <= set(pages) and "page/4.md" not in pages
+    assert pages["page/1.md"].title == "The Family: conversations 1–20"
+    assert "Post 0<" in pages["page/1.md"].html and "Post 0<" not in pages["index.md"].html
+    assert "Post 40<" in pages["index.md"].html and "Post 40<" in pages["page/3.md"].html
+    # One more conversation changes the index and the newest page; the full pages stay as they were.
+    story.post(BOB, "p41", "Post 41", "text")
+    again = pages_by_path(story.history())
+    assert again["page/1.md"].html == pages["page/1.md"].html and again["page/2.md"].html == pages["page/2.md"].html
+    assert "Post 41<" in again["index.md"].html and "Post 41<" in again["page/3.md"].html
 
 
 def test_every_commit_gets_a_stamped_page_and_every_member_a_page_and_a_feed():

@@ -232,16 +232,19 @@ def test_build_refuses_to_overwrite_a_folder_it_did_not_make(community, tmp_path
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
 
 
-def test_home_is_paginated(community, tmp_path):
+def test_home_shows_the_newest_and_every_conversation_is_on_a_page_counted_from_the_first(community, tmp_path):
     bob = community.bob
     for n in range(23):
         bob.post(f"p{n:02d}", f"Post number {n:02d}")
     assert bob.push().ok
     assert build(community.bare, tmp_path / "site").returncode == 0
     first = article_text(page(tmp_path / "site", ""))
-    second = article_text(page(tmp_path / "site", "page/2"))
+    oldest = article_text(page(tmp_path / "site", "page/1"))
+    newest = article_text(page(tmp_path / "site", "page/2"))
     assert "Post number 22" in first and "Post number 03" in first and "Post number 02" not in first
-    assert "Post number 02" in second and "Post number 00" in second and "page 2 of 2" in second
+    assert "all conversations, by when they started →" in first
+    assert "Post number 00" in oldest and "Post number 19" in oldest and "conversations 1–20" in oldest
+    assert "Post number 20" in newest and "Post number 22" in newest and "older →" in newest
 
 
 def test_history_is_paginated_newest_first_in_pages_that_stay_as_they_are(community, tmp_path):

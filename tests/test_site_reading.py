@@ -299,6 +299,10 @@ def test_with_a_public_url_feeds_are_absolute_and_the_404_works_under_a_sub_path
     body = entry.content[0].value
     assert 'src="https://family.example.org/family/posts/bob/cat.png"' in body
     assert 'href="https://family.example.org/family/posts/bob/other/"' in body
+    # Each page names its own address as canonical (commit pages are stamped from one built page).
+    commit = bob.head()
+    canonical = f'<link rel="canonical" href="https://family.example.org/family/commits/{commit}/">'
+    assert canonical in (site / f"commits/{commit}/index.html").read_text()
     missing = (site / "404.html").read_text()
     assert 'href="/family/index.html"' in missing and 'href="/family/assets/' in missing
     assert not re.search(r'(href|src)="//', missing)

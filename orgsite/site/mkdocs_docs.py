@@ -82,7 +82,10 @@ def stamp_pages(site: Path, stamped: list[Page]) -> None:
         if folder not in prototypes:
             prototypes[folder] = (site / folder / PROTOTYPE_NAME / "index.html").read_text(encoding="utf-8")
         filled = (
-            prototypes[folder].replace(PROTOTYPE_CONTENT, page.html).replace(PROTOTYPE_TITLE, html.escape(page.title))
+            prototypes[folder]
+            .replace(PROTOTYPE_CONTENT, page.html)
+            .replace(PROTOTYPE_TITLE, html.escape(page.title))
+            .replace(f"{folder}/{PROTOTYPE_NAME}/", url_of(page.path))  # the canonical address, with a url
         )
         target = site / url_of(page.path) / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)

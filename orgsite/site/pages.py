@@ -148,15 +148,6 @@ def tag_slugs(tags: Sequence[str]) -> dict[str, str]:
     return slugs
 
 
-def _paginated(base: str, title: str, items: Sequence, size: int) -> Iterator[tuple[str, str, dict[str, object]]]:
-    """(page path, title, pager context) for each page of `items`: `base`index.md, then `base`page/N.md."""
-    chunks = [items[i : i + size] for i in range(0, len(items), size)] or [items]
-    for number, chunk in enumerate(chunks, start=1):
-        path = f"{base}index.md" if number == 1 else f"{base}page/{number}.md"
-        heading = title if number == 1 else f"{title} (page {number})"
-        yield path, heading, {"items": chunk, "number": number, "count": len(chunks), "base": base}
-
-
 def body_key(post: PostInfo) -> str:
     """What a post's rendered body depends on (its path and Markdown), as one id."""
     return hashlib.sha256(f"{post.path}\0{post.meta.body}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -279,11 +270,30 @@ class _Renderer:
             unindexed = self.env.get_template(unindexed_template).render(root=root_of(path), **context)
         return Page(path, title, html, searchable, stamped, unindexed)
 
-    def listing(self, base: str, title: str, threads: Sequence, *, intro: str = "", feed: str = "") -> Iterator[Page]:
-        """A paginated list of conversations under `base`."""
-        for path, heading, pager in _paginated(base, title, threads, POSTS_PER_PAGE):
-            context = {**pager, "intro": intro, "feed": feed, "heading": heading}
-            yield self.page(path, "" if path == "index.md" else heading, "post_list.html", context)
+    def listing(
+        self, base: str, title: str, threads: Sequence[PostInfo], *, intro: str = "", feed: str = ""
+    ) -> Iterator[Page]:
+        """The conversations under `base`: the most recently active first on `base`index, and when they
+        do not all fit there, all of them on pages counted from the first started (page N holds the
+        (N-1)*20+1st to the N*20th, newest first), so a push changes the index and the pages of the
+        conversations it touched, never every page."""
+        size = POSTS_PER_PAGE
+        by_start = sorted(threads, key=lambda p: (p.created.position, p.path))
+        pages = -(-len(by_start) // size) if len(by_start) > size else 0
+
+        def href(number: int) -> str:
+            return f"{base}page/{number}/" if number <= pages else base
+
+        index = {"base": base, "items": threads[:size], "intro": intro, "feed": feed, "newest_page": True, "newer": "",
+                 "older": href(pages) if pages else "", "shown": "", "heading": ""}  # fmt: skip
+        yield self.page(f"{base}index.md", "" if not base else title, "post_list.html", index)
+        for number in range(pages, 0, -1):
+            chunk = by_start[(number - 1) * size : number * size]
+            shown = f"conversations {(number - 1) * size + 1}–{(number - 1) * size + len(chunk)}"
+            older = href(number - 1) if number > 1 else ""
+            context = {"base": base, "items": chunk[::-1], "intro": "", "feed": "", "newest_page": False,
+                       "newer": href(number + 1), "older": older, "shown": shown, "heading": shown}  # fmt: skip
+            yield self.page(f"{base}page/{number}.md", f"{title}: {shown}", "post_list.html", context)
 
 
 def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
