@@ -3,6 +3,7 @@ only as far as the Smiths' own rules, from their own pinned introduction, vouch 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -30,6 +31,19 @@ def test_following_checks_the_neighbour_and_keeps_its_objects_out_of_our_reposit
     ours = run("git", "cat-file", "-e", dana.head(), cwd=community.bare, check=False)
     assert ours.returncode != 0  # the Family's own repository never holds the Smiths' objects
     assert orgsite("follow", "list", str(community.bare)).stdout == synced.stdout
+
+
+def test_two_syncs_at_once_both_end_verified(community, smiths):
+    # The post-receive's sync and a person's (or a cron's) may meet: the second waits for the first.
+    bare, dana, intro = smiths
+    follow(community, "smiths", bare, intro, dana.key.fingerprint)
+    dana.post("more", "More news")
+    assert dana.push().ok
+    command = [sys.executable, "-m", "orgsite", "follow", "sync", str(community.bare)]
+    both = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outcomes = [(p.wait(timeout=120), p.stdout.read().decode()) for p in both]
+    assert [code for code, _ in outcomes] == [0, 0], outcomes
+    assert all(said.startswith(f"smiths: verified {dana.head()[:7]} at ") for _, said in outcomes), outcomes
 
 
 def test_a_rewritten_history_is_refused_and_the_last_verified_state_stays(community, smiths):

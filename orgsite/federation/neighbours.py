@@ -9,10 +9,13 @@ site ever shows. Each sync is recorded in `orgsite-neighbour.json` in the store.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -136,6 +139,24 @@ def sync_neighbour(
     the state recorded (the verified ref stays where it was when anything is wrong)."""
     now = int(time.time()) if now is None else now
     store = store_path(repo, follow.name)
+    with _one_sync_at_a_time(store):
+        return _sync(store, follow, now, progress)
+
+
+@contextlib.contextmanager
+def _one_sync_at_a_time(store: Path) -> Iterator[None]:
+    """Wait for any other sync of this neighbour (the post-receive's, a cron's, a person's) to end:
+    two fetches into one store at once would fail on git's ref locks."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with open(store.parent / f".{store.name}.sync-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sync(store: Path, follow: Follow, now: int, progress: Progress) -> NeighbourState:
     neighbour = _open_store(store, follow)
     state = read_state(store, follow.name)
     with progress.phase(f"Fetching {follow.name}", 1) as advance:
