@@ -20,6 +20,10 @@ def picture() -> bytes:
 
 def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_path):
     alice, bob, carol = community.alice, community.bob, community.carol
+    # Enough conversations and commits for the pages that list them all (20 a page) and the older
+    # History pages (50 a page), which a build keeps by their keys when nothing they show changed.
+    for n in range(47):
+        bob.post(f"old-{n:02d}", f"Old {n:02d}", f"Old news {n}.\n", tags=["news"] if n % 2 else ["plans"])
     bob.post("hello", "Hello", "Hi all.\n", tags=["news"])
     assert bob.push().ok
     site = tmp_path / "site"
@@ -35,11 +39,21 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         bob.post("re-garden", "Re: The garden", "Lovely.\n", reply_to="posts/carol/garden.md")
         return bob
 
-    def edit():
-        carol.pull()
-        carol.write("posts/carol/garden.md", "---\ntitle: The garden, again\ntags: [plans, news]\n---\nBeans.\n")
-        carol.commit("edit garden")
-        return carol
+    def edit_of(person, path: str, text: str, name: str):
+        def step():
+            person.pull()
+            person.write(path, text)
+            person.commit(f"edit {path}")
+            return person
+
+        step.__name__ = name
+        return step
+
+    edit = edit_of(carol, "posts/carol/garden.md", "---\ntitle: The garden, again\ntags: [plans, news]\n---\nBeans.\n",
+                   "edit")  # fmt: skip
+    # An old conversation's row on the first page of all conversations changes, and nothing else there.
+    old_edited = edit_of(bob, "posts/bob/old-03.md", "---\ntitle: Old 03, corrected\ntags: [news]\n---\nBetter.\n",
+                         "old_edited")  # fmt: skip
 
     def member_added():
         alice.pull()
@@ -52,6 +66,11 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         alice.pull()
         alice.orgsite("member", "remove", "mallory")
         return alice
+
+    def old_answered():
+        carol.pull()
+        carol.post("re-old", "Re: Old 05", "Indeed.\n", reply_to="posts/bob/old-05.md")
+        return carol
 
     def member_renamed():  # bob's posts and replies show his new name
         alice.pull()
@@ -67,7 +86,8 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         bob.post("picture", "A picture", "![a dot](dot.png)\n")
         return bob
 
-    for number, step in enumerate((post, reply, edit, member_added, member_removed, member_renamed, attachment)):
+    steps = (post, reply, edit, old_edited, old_answered, member_added, member_removed, member_renamed, attachment)
+    for number, step in enumerate(steps):
         pusher = step()
         pushed = pusher.push()
         assert pushed.ok, (step.__name__, pushed.output)
@@ -77,6 +97,7 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         assert said.startswith("Updated "), (step.__name__, said)
         redone, total = (int(n) for n in said.split()[1:4:2])
         assert 0 < redone < total, (step.__name__, said)
+        assert (site / "page/1/index.html").exists() and (site / "history/page/1/index.html").exists()
         ours, theirs = tree(site), tree(full)
         assert sorted(ours) == sorted(theirs), step.__name__
         assert [path for path in ours if ours[path] != theirs[path]] == [], step.__name__

@@ -272,11 +272,11 @@ class _Renderer:
 
     def listing(
         self, base: str, title: str, threads: Sequence[PostInfo], *, intro: str = "", feed: str = ""
-    ) -> Iterator[Page]:
+    ) -> Iterator[Page | Deferred]:
         """The conversations under `base`: the most recently active first on `base`index, and when they
         do not all fit there, all of them on pages counted from the first started (page N holds the
-        (N-1)*20+1st to the N*20th, newest first), so a push changes the index and the pages of the
-        conversations it touched, never every page."""
+        (N-1)*20+1st to the N*20th, newest first, deferred), so a push changes the index and the pages
+        of the conversations it touched, never every page."""
         size = POSTS_PER_PAGE
         by_start = sorted(threads, key=lambda p: (p.created.position, p.path))
         pages = -(-len(by_start) // size) if len(by_start) > size else 0
@@ -293,7 +293,17 @@ class _Renderer:
             older = href(number - 1) if number > 1 else ""
             context = {"base": base, "items": chunk[::-1], "intro": "", "feed": "", "newest_page": False,
                        "newer": href(number + 1), "older": older, "shown": shown, "heading": shown}  # fmt: skip
-            yield self.page(f"{base}page/{number}.md", f"{title}: {shown}", "post_list.html", context)
+            path, heading = f"{base}page/{number}.md", f"{title}: {shown}"
+            key = _key(path, heading, context["newer"], older, [self.row_key(post) for post in chunk])
+            yield Deferred(path, key, functools.partial(self.page, path, heading, "post_list.html", context))
+
+    def row_key(self, post: PostInfo) -> tuple:
+        """Everything a conversation's row in a list shows (title, excerpt, author, replies, last reply, tags)."""
+        replies = [(reply.path, reply.author, reply.author_is_former, reply.created.id, reply.updated.id)
+                   for reply, _ in post.thread()]  # fmt: skip
+        slugs = self.env.globals["tag_slugs"]
+        return (post.path, post.meta, post.author, post.author_is_former, post.created.id, post.updated.id, replies,
+                [slugs[tag] for tag in post.meta.tags])  # fmt: skip
 
 
 def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
@@ -327,7 +337,12 @@ def site_pages(
     for tag, posts in tags:
         pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts)))
     for path, heading, context in history_pages(history.commits):
-        pages.append(r.page(path, heading, "history.html", context))
+        render = functools.partial(r.page, path, heading, "history.html", context)
+        if context["newest_page"]:
+            pages.append(render())
+        else:  # an older History page: its commits, their verdicts and its links are all it shows
+            rows = [(commit.id, commit.verdict) for commit in context["items"]]
+            pages.append(Deferred(path, _key(path, rows, context["newer"], context["older"], context["shown"]), render))
     for commit in history.commits:
         # A commit never changes: its page depends on it and on its verdict alone.
         pages.append(Deferred(f"commits/{commit.id}.md", _key(commit.id, commit.verdict),
