@@ -18,8 +18,8 @@ _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
 _FIELDS = {"handle", "name", "email", "role", "fingerprints", "ssh"}
 MAX_SSH_KEYS = 16  # per member
 MAX_PEERS = 50
-_PEER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}\Z")
+COMMUNITY_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")  # how one community names another
+COMMIT_ID = re.compile(r"[0-9a-f]{40}\Z")
 
 
 # Names of the site's generated pages and folders (members/<handle>/ sits beside them), and a few
@@ -93,16 +93,25 @@ def _ssh_lines(ssh: object, where: str) -> tuple[str, ...]:
     return tuple(ssh)
 
 
+def community_entry(table: object, where: str, fields: tuple[str, ...], whose: str) -> dict:
+    """`table` as one entry naming another community ([[peer]], [[follow]], [[outbox]]): exactly
+    `fields`, among them a `name` (1-32 of a-z, 0-9 and '-') and `whose` full `introduction` commit id;
+    a ConfigError saying which field is wrong otherwise."""
+    if not isinstance(table, dict) or sorted(table) != sorted(fields):
+        raise ConfigError(f"{where}: needs exactly the fields {', '.join(fields)}")
+    name, introduction = table["name"], table["introduction"]
+    if not isinstance(name, str) or not COMMUNITY_NAME.match(name):
+        raise ConfigError(f"{where}: name {shown(name)} must be 1-32 of a-z, 0-9 and '-'")
+    if not isinstance(introduction, str) or not COMMIT_ID.match(introduction):
+        raise ConfigError(f"{where}: introduction must be {whose} full introduction commit id (40 hex digits)")
+    return table
+
+
 def _peer(table: object, index: int) -> Peer:
     where = f"{ALLOWLIST_PATH} [[peer]] #{index}"
-    if not isinstance(table, dict) or sorted(table) != ["introduction", "name", "ssh"]:
-        raise ConfigError(f"{where}: needs exactly the fields name, introduction, ssh")
-    name, introduction = table["name"], table["introduction"]
-    if not isinstance(name, str) or not _PEER_NAME.match(name):
-        raise ConfigError(f"{where}: name {shown(name)} must be 1-32 of a-z, 0-9 and '-'")
-    if not isinstance(introduction, str) or not _COMMIT_ID.match(introduction):
-        raise ConfigError(f"{where}: introduction must be the peer community's full introduction commit id")
-    ssh = _ssh_lines(table["ssh"], where)
+    entry = community_entry(table, where, ("name", "introduction", "ssh"), "the peer community's")
+    name, introduction = entry["name"], entry["introduction"]
+    ssh = _ssh_lines(entry["ssh"], where)
     if not ssh:
         raise ConfigError(f"{where}: 'ssh' must list the key its server fetches with")
     return Peer(name, introduction, ssh)

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import yaml
 
-from orgsite.allowlist import ALLOWLIST_PATH, HANDLE_PATTERN
+from orgsite.allowlist import ALLOWLIST_PATH, COMMIT_ID, COMMUNITY_NAME, HANDLE_PATTERN, community_entry
 from orgsite.errors import ConfigError, ContentError
 from orgsite.model import Community, Follow, Limits
 from orgsite.textsafe import shown, terminal_safe
@@ -47,8 +47,6 @@ _LIMIT_FIELDS = {
 _COMMUNITY_FIELDS = {"name", "description", "language", "branch", "limits", "url", "follow", "outbox"}
 _FOLLOW_FIELDS = ("name", "url", "introduction", "introducer")
 MAX_FOLLOWS = 50
-_NEIGHBOUR_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}\Z")
-_COMMIT_ID = re.compile(r"[0-9a-f]{40}\Z")
 _FINGERPRINT = re.compile(r"[0-9A-F]{40}\Z")
 # Where git may fetch a neighbour from: ssh, https or file URLs, an absolute path, or scp-like
 # user@host:path. Nothing that starts with '-' (an option) and no other transport (ext:: runs commands).
@@ -93,7 +91,7 @@ def classify_path(path: str) -> PathKind | None:
 def neighbour_reply(reply_to: str) -> tuple[str, str] | None:
     """(neighbour name, post path) when `reply_to` answers a followed neighbour's post, else None."""
     name, sep, path = reply_to.partition(":")
-    if sep and _NEIGHBOUR_NAME.match(name) and is_post_path(path):
+    if sep and COMMUNITY_NAME.match(name) and is_post_path(path):
         return name, path
     return None
 
@@ -102,7 +100,7 @@ def community_reply(reply_to: str) -> tuple[str, str] | None:
     """(introduction, post path) when `reply_to` answers a post of the community with that
     introduction ("<40 hex>:posts/…"), as a shared reply names the post it answers to its audience."""
     introduction, sep, path = reply_to.partition(":")
-    if sep and _COMMIT_ID.match(introduction) and is_post_path(path):
+    if sep and COMMIT_ID.match(introduction) and is_post_path(path):
         return introduction, path
     return None
 
@@ -179,13 +177,8 @@ def _outboxes(tables: object) -> tuple[tuple[str, str], ...]:
     outboxes: list[tuple[str, str]] = []
     for number, table in enumerate(tables, start=1):
         where = f"{COMMUNITY_PATH} [[outbox]] #{number}"
-        if not isinstance(table, dict) or sorted(table) != ["introduction", "name"]:
-            raise ConfigError(f"{where}: needs exactly the fields name, introduction")
-        name, introduction = table["name"], table["introduction"]
-        if not isinstance(name, str) or not _NEIGHBOUR_NAME.match(name):
-            raise ConfigError(f"{where}: name {shown(name)} must be 1-32 of a-z, 0-9 and '-'")
-        if not isinstance(introduction, str) or not _COMMIT_ID.match(introduction):
-            raise ConfigError(f"{where}: introduction must be the outbox's full introduction commit id")
+        entry = community_entry(table, where, ("name", "introduction"), "the outbox's")
+        name, introduction = entry["name"], entry["introduction"]
         if any(n == name or i == introduction for n, i in outboxes):
             raise ConfigError(f"{where}: '{name}' or its introduction is listed twice")
         outboxes.append((name, introduction))
@@ -198,18 +191,13 @@ def _follows(tables: object) -> tuple[Follow, ...]:
     follows = []
     for number, table in enumerate(tables, start=1):
         where = f"{COMMUNITY_PATH} [[follow]] #{number}"
-        if not isinstance(table, dict) or sorted(table) != sorted(_FOLLOW_FIELDS):
-            raise ConfigError(f"{where}: needs exactly the fields {', '.join(_FOLLOW_FIELDS)}")
-        if not all(isinstance(table[f], str) for f in _FOLLOW_FIELDS):
+        entry = community_entry(table, where, _FOLLOW_FIELDS, "the neighbour's")
+        if not all(isinstance(entry[f], str) for f in _FOLLOW_FIELDS):
             raise ConfigError(f"{where}: every field must be a string")
-        follow = Follow(**{f: table[f] for f in _FOLLOW_FIELDS})
-        if not _NEIGHBOUR_NAME.match(follow.name):
-            raise ConfigError(f"{where}: name {shown(follow.name)} must be 1-32 of a-z, 0-9 and '-'")
+        follow = Follow(**{f: entry[f] for f in _FOLLOW_FIELDS})
         if not _FETCH_URL.match(follow.url):
             raise ConfigError(f"{where}: url {shown(follow.url)} must be an ssh://, https:// or file:// URL, "
                               "an absolute path, or user@host:path")  # fmt: skip
-        if not _COMMIT_ID.match(follow.introduction):
-            raise ConfigError(f"{where}: introduction must be a full 40-character commit id")
         if not _FINGERPRINT.match(follow.introducer):
             raise ConfigError(f"{where}: introducer must be a 40-hex-digit OpenPGP fingerprint (upper case)")
         if any(f.name == follow.name or f.introduction == follow.introduction for f in follows):

@@ -39,7 +39,7 @@ def test_neighbours_are_fetched_over_ssh_https_or_files(url):
         (Follow("smiths", "http://plain.example.org/x.git", "a" * 40, "B" * 40), "url"),
         (Follow("smiths", "fd::17", "a" * 40, "B" * 40), "url"),
         (Follow("Smiths!", GOOD.url, "a" * 40, "B" * 40), "name"),
-        (Follow("smiths", GOOD.url, "a" * 39, "B" * 40), "introduction must be a full 40-character commit id"),
+        (Follow("smiths", GOOD.url, "a" * 39, "B" * 40), "introduction must be the neighbour's full introduction"),
         (Follow("smiths", GOOD.url, "a" * 40, "b" * 40), "introducer must be a 40-hex-digit"),
     ],
 )
@@ -59,3 +59,18 @@ def test_extra_or_missing_fields_are_refused():
     text = community_with(GOOD) + 'extra = "x"\n'
     with pytest.raises(ConfigError, match="needs exactly the fields name, url, introduction, introducer"):
         parse_community(text)
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ('name = "../x"\nintroduction = "' + "a" * 40 + '"\n', "name '../x' must be 1-32 of a-z"),
+        ('name = "smiths"\nintroduction = "' + "A" * 40 + '"\n', "introduction must be the outbox's full"),
+        ('name = "smiths"\nintroduction = "' + "a" * 40 + '"\nurl = "/srv/x.git"\n', "needs exactly the fields"),
+        ('name = ["smiths"]\nintroduction = "' + "a" * 40 + '"\n', "name a list must be 1-32"),
+    ],
+)
+def test_a_bad_outbox_entry_is_refused_saying_which_field(entry, why):
+    with pytest.raises(ConfigError) as refused:
+        parse_community(community_with() + "\n[[outbox]]\n" + entry)
+    assert why in str(refused.value) and "[[outbox]] #1" in str(refused.value)

@@ -181,3 +181,15 @@ def test_serve_stops_cleanly_on_sigterm_even_with_sigint_ignored(community):
                 server.communicate()
         assert server.returncode == 0, err
         assert "Stopping." in out
+
+
+def test_the_post_receive_shim_asks_git_for_the_settings_orgsite_reads():
+    # The shim starts Python only when a site or the SSH door is enabled (or community.toml changed):
+    # it must ask for the very config keys orgsite writes, or a rebuild would silently never start.
+    from orgsite.content import COMMUNITY_PATH
+    from orgsite.repo import AUTHORIZED_KEYS_KEY, SITE_KEY
+    from orgsite.resources import HOOKS_DIR
+
+    shim = (HOOKS_DIR / "post-receive").read_text()
+    assert f"git config --get {SITE_KEY} " in shim and f"git config --get {AUTHORIZED_KEYS_KEY} " in shim
+    assert f"-- {COMMUNITY_PATH}" in shim
