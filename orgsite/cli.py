@@ -198,9 +198,9 @@ def authd(repo: Path, listen: str | None, socket_path: Path | None, site: str | 
 def verify(repo: Path, branch: str | None, introduction: str | None, site: str | None, cookie: str | None) -> int:
     """Audit every commit of REPO's community branch with the server's rules; with --site, check that a
     site serves exactly what REPO's signed history builds to."""
-    from orgsite.commands.verify import check_site, report_lines, verify_repository
-
     if site:
+        from orgsite.commands.check_site import check_site
+
         found = check_site(repo, site, cookie=cookie)
         for line in (*found.differences, *found.notes):
             _echo(line)
@@ -209,6 +209,8 @@ def verify(repo: Path, branch: str | None, introduction: str | None, site: str |
             f"{site} renders {found.commit[:7]}: {found.checked} files rebuilt from your clone and compared, {verdict}"
         )
         return 1 if found.differences else 0
+
+    from orgsite.commands.verify import report_lines, verify_repository
 
     report = verify_repository(repo, branch=branch, introduction=introduction, progress=_progress())
     for line in report_lines(report):

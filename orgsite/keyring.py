@@ -19,7 +19,7 @@ from pathlib import Path
 
 from orgsite.errors import GpgError
 from orgsite.gpgstatus import signature_check
-from orgsite.keylisting import KeyFile, files_to_leave_out, parse_key_listing
+from orgsite.keylisting import Certificate, KeyFile, KeyPart, files_to_leave_out, parse_key_listing
 from orgsite.model import SignatureCheck
 
 _GPG = ["gpg", "--batch", "--no-tty", "--no-autostart"]  # never start an agent or dirmngr
@@ -27,6 +27,7 @@ _GPG = ["gpg", "--batch", "--no-tty", "--no-autostart"]  # never start an agent 
 # wants a trust database to list an expired key.)
 _NO_TRUST = ["--trust-model", "always", "--no-auto-check-trustdb"]
 _FACTS_FILE = "orgsite-keys.json"
+_EXPORT_FILE = "orgsite-export.pgp"  # gpg's own view of the keys it holds, for the in-process check
 
 
 def short_temp_home(parent: str | os.PathLike[str] | None = None) -> Path:
@@ -69,6 +70,7 @@ class Keyring:
         self.home = home
         facts = json.loads((home / _FACTS_FILE).read_text())
         self._signing_keys: dict[str, dict] = facts["signing_keys"]
+        self._quick: tuple | None = None  # (Certificates, {fingerprint: SigningKey}), read when first needed
 
     def verify(self, signature: bytes, payload: bytes) -> SignatureCheck:
         """What gpg says of `signature` over `payload`, using only this keyring's keys."""
@@ -77,6 +79,17 @@ class Keyring:
             sig_file.flush()
             result = _gpg(self.home, *_NO_TRUST, "--status-fd", "2", "--verify", sig_file.name, "-", data=payload)
         return signature_check(result.stderr.decode("utf-8", "replace"), self._signing_keys)
+
+    def quick_verify(self, signature: bytes, payload: bytes, now: int) -> SignatureCheck | None:
+        """What `verify` would say, when the signature is the common good case Sequoia confirms in
+        process (see quick_signatures); None when only gpg can tell."""
+        # Imported here: the hook, which asks gpg only, never loads Sequoia.
+        from orgsite.quick_signatures import Certificates, SigningKey, quick_check
+
+        if self._quick is None:
+            keys = {fpr: SigningKey(k["primary"], k["expires"], k["quick"]) for fpr, k in self._signing_keys.items()}
+            self._quick = (Certificates((self.home / _EXPORT_FILE).read_bytes()), keys)
+        return quick_check(*self._quick, signature, payload, now)
 
 
 def _populate(home: Path, blocks: list[tuple[bytes, KeyFile]]) -> None:
@@ -95,13 +108,20 @@ def _populate(home: Path, blocks: list[tuple[bytes, KeyFile]]) -> None:
         _gpg(home, *_NO_TRUST, "--import", data=block)
         for cert in facts.certificates:
             primary = cert.primary
-            signing_keys[primary.fingerprint] = {"primary": primary.fingerprint, "expires": primary.expires_at}
+            signing_keys[primary.fingerprint] = _signing_key(primary, primary.expires_at, cert)
             for sub in cert.subkeys:
-                signing_keys[sub.fingerprint] = {
-                    "primary": primary.fingerprint,
-                    "expires": _earliest(primary.expires_at, sub.expires_at),
-                }
+                signing_keys[sub.fingerprint] = _signing_key(primary, _earliest(primary.expires_at, sub.expires_at),
+                                                             cert, sub)  # fmt: skip
+    (home / _EXPORT_FILE).write_bytes(_gpg(home, "--export", data=b"").stdout)
     (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
+
+
+def _signing_key(primary: KeyPart, expires: int | None, cert: Certificate, sub: KeyPart | None = None) -> dict:
+    """The facts kept of one key: its primary, when it expires, and whether the in-process check may
+    vouch for its signatures (it can sign, and nothing in its certificate is revoked)."""
+    key = sub or primary
+    revoked = primary.revoked or any(part.revoked for part in cert.subkeys)
+    return {"primary": primary.fingerprint, "expires": expires, "quick": key.can_sign and not revoked}
 
 
 def cached_keyring(cache_dir: Path, key_set_id: str, key_files: Callable[[], list[tuple[bytes, KeyFile]]]) -> Keyring:

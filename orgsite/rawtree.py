@@ -14,6 +14,10 @@ _TREE_MODE = b"40000"
 # One entry: a valid mode, a name without '/' or NUL, the 20-byte object id. Read by the regex engine
 # (a tree of thousands of posts is checked in C speed, in every new commit that adds a post to it).
 _ENTRY = re.compile(rb"(100644|100755|120000|160000|40000) ([^\0/]+)\0.{20}", re.DOTALL)
+_NAME = re.compile(rb"(?:100644|100755|120000|160000|40000) ([^\0/]+)\0.{20}", re.DOTALL)
+# '.', '..' or '.git' in any case as a name; it may also match inside a name or an id, and then the
+# detailed scan decides.
+_DOT_NAME = re.compile(rb" (?:\.\.?|\.[gG][iI][tT])\0")
 _ENTRIES = re.compile(rb"(?:(?:100644|100755|120000|160000|40000) [^\0/]++\0.{20})*+", re.DOTALL)
 
 
@@ -29,14 +33,13 @@ def tree_problems(raw: bytes) -> list[str]:
 
 def _well_formed(raw: bytes) -> bool:
     """True when every entry is well formed, named, unique and in git's order: the common case, decided fast."""
-    if _ENTRIES.fullmatch(raw) is None:
+    if _ENTRIES.fullmatch(raw) is None or _DOT_NAME.search(raw):
         return False
     entries = _ENTRY.findall(raw)  # exactly the entries, in order: the whole object matched entry by entry
-    names = [name for _, name in entries]
-    if b"." in names or b".." in names or any(name.lower() == b".git" for name in names if len(name) == 4):
-        return False
+    names = _NAME.findall(raw)
     keys = [name + b"/" if mode == _TREE_MODE else name for mode, name in entries]
-    return len(set(names)) == len(names) and all(a < b for a, b in zip(keys, keys[1:], strict=False))
+    # Unique names make unique keys (no name holds '/'), so sorted keys are strictly increasing.
+    return len(set(names)) == len(names) and keys == sorted(keys)
 
 
 def _problems(raw: bytes) -> list[str]:

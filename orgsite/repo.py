@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,24 +269,23 @@ class CommunityRepo:
     def new_trees(self, commit_id: str) -> Iterator[tuple[str, bytes]]:
         """(folder path, raw object) of each tree in the commit that no parent has at the same place."""
         commit = self._commit(commit_id)
-        yield from self._new_trees(commit.tree, [p.tree for p in commit.parents], "")
+        yield from self._new_trees(commit.tree_id.raw, [p.tree_id.raw for p in commit.parents], "")
 
-    def _new_trees(self, tree: pygit2.Tree, olds: list[pygit2.Tree], prefix: str) -> Iterator[tuple[str, bytes]]:
-        if any(old.id == tree.id for old in olds):
+    def _new_trees(self, tree: bytes, olds: list[bytes], prefix: str) -> Iterator[tuple[str, bytes]]:
+        if tree in olds:
             return
-        yield prefix.rstrip("/"), self._repo.odb.read(tree.id)[1]
-        for entry in tree:
-            if entry.type != ObjectType.TREE:
-                continue
-            below = []
-            for old in olds:
-                try:
-                    match = old[entry.name]
-                except KeyError:
-                    continue
-                if match.type == ObjectType.TREE:
-                    below.append(match)
-            yield from self._new_trees(entry, below, f"{prefix}{entry.name}/")
+        raw = self._raw_object(tree)
+        yield prefix.rstrip("/"), raw
+        subtrees = _subtrees(raw)
+        if not subtrees:
+            return
+        old_subtrees = [_subtrees(self._raw_object(old)) for old in olds]
+        for name, subtree in subtrees.items():
+            below = [old[name] for old in old_subtrees if name in old]
+            yield from self._new_trees(subtree, below, f"{prefix}{name.decode('utf-8', 'replace')}/")
+
+    def _raw_object(self, object_id: bytes) -> bytes:
+        return self._repo.odb.read(pygit2.Oid(raw=object_id))[1]
 
     def _walker(self, tip: str, hide: Iterable[str], sort: SortMode) -> pygit2.Walker:
         walker = self._repo.walk(pygit2.Oid(hex=tip), sort)
@@ -368,6 +368,18 @@ class CommunityRepo:
             else:
                 builder.insert(name, self._repo.create_blob(value), pygit2.enums.FileMode.BLOB)
         return builder.write()
+
+
+# An entry of a raw tree object: mode, name, 20-byte id. Read in sequence from the start, it finds
+# exactly the entries of a well-formed tree; a malformed tree is refused by its own check anyway.
+_RAW_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.DOTALL)
+
+
+def _subtrees(raw: bytes) -> dict[bytes, bytes]:
+    """{name: raw id} of the folders listed in a raw tree object."""
+    if b"40000 " not in raw:
+        return {}  # no folder here (the common case of a folder of posts): no need to read each entry
+    return {name: oid for mode, name, oid in _RAW_ENTRY.findall(raw) if mode == b"40000"}
 
 
 def _walk_tree(tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, pygit2.Oid, int]]:

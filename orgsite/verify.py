@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from orgsite.federation.stores import verified_has
 from orgsite.gitcmd import merge_bases
 from orgsite.keyring import Keyring, cached_keyring
 from orgsite.model import (
+    GITLINK_MODE,
     Change,
     Limits,
     MergePath,
@@ -39,7 +41,7 @@ from orgsite.verdicts import VerdictCache
 
 # Bump when a rule changes, so verdicts cached under the old rules are not reused.
 RULES_VERSION = "6"
-KEYRINGS_DIR = "keyrings-2"  # bump when the way a keyring is built changes: old ones are not reused
+KEYRINGS_DIR = "keyrings-3"  # bump when the way a keyring is built changes: old ones are not reused
 JOBS = max(2, os.cpu_count() or 1)  # gpg processes checking signatures at once
 
 
@@ -73,11 +75,15 @@ class Verifier:
         jobs: int = JOBS,
         save_verdicts: bool = True,
         snapshots: Snapshots | None = None,
+        quick_signatures: bool = True,
     ) -> None:
+        """`quick_signatures`: let Sequoia confirm the common good signature in process (the gate passes
+        False: every signature a push brings is checked by gpg, the reference)."""
         self.repo = repo
         self.introduction = introduction
         self.snapshots = snapshots or Snapshots(repo)
         self._jobs = jobs
+        self._quick_signatures = quick_signatures
         self._save_verdicts = save_verdicts
         self._unsaved: list[Verdict] = []
         self._keyrings: dict[str, Keyring] = {}
@@ -197,15 +203,24 @@ class Verifier:
     def _check_signatures(
         self, todo: Sequence[_Prepared], pool: ThreadPoolExecutor
     ) -> dict[tuple[str, str], Future[SignatureCheck]]:
-        """gpg's verdict per (commit, key set), started in `pool`, in the order the commits are judged."""
+        """gpg's verdict per (commit, key set), in the order the commits are judged: confirmed here when
+        quick signatures are on and Sequoia can, else started in `pool`."""
         checks: dict[tuple[str, str], Future[SignatureCheck]] = {}
+        now = int(time.time())
         for p in todo:
             if p.signature is None:
                 continue
             for ctx in p.context:
                 key = (p.commit, self.snapshots.key_set(ctx))
-                if key not in checks:
-                    checks[key] = pool.submit(self.keyring(ctx).verify, p.signature, p.payload)
+                if key in checks:
+                    continue
+                keyring = self.keyring(ctx)
+                quick = keyring.quick_verify(p.signature, p.payload, now) if self._quick_signatures else None
+                if quick is None:
+                    checks[key] = pool.submit(keyring.verify, p.signature, p.payload)
+                else:
+                    checks[key] = Future()
+                    checks[key].set_result(quick)
         return checks
 
     def _judge(self, p: _Prepared, checks: dict[tuple[str, str], Future[SignatureCheck]]) -> Verdict:
@@ -221,6 +236,8 @@ class Verifier:
                 for ctx in p.context
             )
         limits = snapshots.community(p.context[0]).limits if p.context else Limits()
+        # The rules read the files the commit writes: by blob id, without a path lookup in a large folder.
+        written = {c.path: c.blob for c in changes if c.blob and not c.deleted and c.mode != GITLINK_MODE}
         facts = policy.CommitFacts(
             commit=p.commit,
             is_root=not p.parents,
@@ -229,7 +246,7 @@ class Verifier:
             views=views,
             changes=changes,
             limits=limits,
-            read=lambda path: self.repo.read(p.commit, path),
+            read=lambda path: self.repo.read_blob(written[path]) if path in written else self.repo.read(p.commit, path),
             parent_count=len(p.parents),
             own=policy.CommunityFiles(snapshots.allowlist_file(p.commit), snapshots.community_file(p.commit)),
             tree_problems=problem_trees,
@@ -341,7 +358,7 @@ def check_push(
     known = repo.ref_targets() if server_has is None else list(server_has)
     # Nothing judged during a refused push is kept: its objects are dropped, and nothing learnt
     # from them should stand as a reason to accept anything later.
-    with Verifier(repo, intro, save_verdicts=False) as verifier:
+    with Verifier(repo, intro, save_verdicts=False, quick_signatures=False) as verifier:
         problems = _check_updates(repo, verifier, intro, updates, known, now, server_side=server_has is None)
         if not problems:
             verifier.save()
