@@ -27,11 +27,12 @@ from orgsite.model import SignatureCheck, SignatureStatus
 _STRONG_DIGESTS = ((HashAlgorithm.SHA256, 8), (HashAlgorithm.SHA384, 9), (HashAlgorithm.SHA512, 10))
 
 
-# The armour gpg writes for a signature, exactly: no header lines, 64-column base64, a checksum line.
+# The armour gpg writes for a signature, exactly: no header lines, 64-column base64, a checksum line
+# (and the blank line a commit's gpgsig header may end with).
 # Sequoia reads looser armour than gpg does; anything else is left to gpg.
 _ARMOR = re.compile(
     rb"-----BEGIN PGP SIGNATURE-----\n\n((?:[A-Za-z0-9+/]{64}\n)*[A-Za-z0-9+/]{1,63}={0,2}\n|(?:[A-Za-z0-9+/]{64}\n)+)"
-    rb"=([A-Za-z0-9+/]{4})\n-----END PGP SIGNATURE-----\n"
+    rb"=([A-Za-z0-9+/]{4})\n-----END PGP SIGNATURE-----\n+"
 )
 
 

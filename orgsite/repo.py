@@ -87,6 +87,7 @@ class CommunityRepo:
             raise RepoError(
                 f"{path} is not a Git repository ({e}); run this in a clone of the community or give its path"
             ) from e
+        self._kept_diffs: dict[str, pygit2.Diff] | None = None
         if include_quarantine:
             # In a pre-receive hook the pushed objects sit in a quarantine directory that
             # git names in the environment; libgit2 does not read it by itself.
@@ -255,11 +256,22 @@ class CommunityRepo:
         """Every file of the commit's tree with its version."""
         return {path: self._version(oid, mode) for path, oid, mode in _walk_tree(self._commit(commit_id).tree, "")}
 
+    def keep_first_parent_diffs(self) -> None:
+        """From now on, keep each commit's diff against its first parent made by `diff_versions` until
+        `patches` reads it: a build reads each commit's changes twice (to judge it, then to show it)."""
+        self._kept_diffs = {}
+
     def diff_versions(self, old_commit: str, new_commit: str) -> dict[str, Version | None]:
         """The files that differ between two commits, with their version in `new_commit` (None: deleted)."""
         old, new = self._commit(old_commit), self._commit(new_commit)
+        keep = self._kept_diffs if self._kept_diffs is not None and new.parent_ids[:1] == [old.id] else None
+        diff = keep.get(new_commit) if keep is not None else None
+        if diff is None:
+            diff = old.tree.diff_to_tree(new.tree)
+            if keep is not None:
+                keep[new_commit] = diff
         changed: dict[str, Version | None] = {}
-        for delta in old.tree.diff_to_tree(new.tree).deltas:
+        for delta in diff.deltas:
             if delta.status_char() == "D":
                 changed[delta.old_file.path] = None
             else:
@@ -323,8 +335,9 @@ class CommunityRepo:
 
         A file larger than `max_file_bytes` (either version) is not diffed: its patch has only its size.
         """
-        commit = self._commit(commit_id)
-        diff = _first_parent_diff(commit)
+        diff = self._kept_diffs.pop(commit_id, None) if self._kept_diffs is not None else None
+        if diff is None:
+            diff = _first_parent_diff(self._commit(commit_id))
         rows = []
         for delta in diff.deltas:
             blob = None if delta.status_char() == "D" else str(delta.new_file.id)

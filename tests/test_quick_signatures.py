@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from orgsite.commitsig import SignedCommit, split_signed_commit
 from orgsite.keyring import Keyring, cached_keyring, key_file_facts, short_temp_home, stop_agents
 from orgsite.model import SignatureStatus
 from tests.people import Key, run
@@ -104,9 +105,12 @@ def corpus(tmp_path_factory, keys, key_factory) -> dict[str, Case]:
         stop_agents(home)
     two = run("gpg", "--batch", "-u", alice.fingerprint, "-u", lasting.fingerprint, "--detach-sign", "--armor",
               input=PAYLOAD).stdout  # fmt: skip
+    committed = _signed_commit(root / "clone", alice)
     garbage = b"-----BEGIN PGP SIGNATURE-----\n\nbm90IGEgc2lnbmF0dXJl\n-----END PGP SIGNATURE-----\n"
     return {
         "good": Case(sign(alice.fingerprint), members, takes_fast_path=True),
+        "good, with the blank line git may keep": Case(sign(alice.fingerprint) + b"\n", members, takes_fast_path=True),
+        "good, a real commit's": Case(committed.signature, members, committed.payload, takes_fast_path=True),
         "good, by a subkey": Case(sign(subkey_of(with_subkey.fingerprint) + "!"), members, takes_fast_path=True),
         "good, key expires next year": Case(sign(lasting.fingerprint), members, takes_fast_path=True),
         "good, key expired since": Case(
@@ -130,6 +134,15 @@ def corpus(tmp_path_factory, keys, key_factory) -> dict[str, Case]:
     }
 
 
+def _signed_commit(clone: Path, key: Key) -> SignedCommit:
+    """The signature and payload of a commit signed by real git, as the hook reads them."""
+    run("git", "init", "-q", str(clone))
+    identity = ["-c", f"user.name={key.name}", "-c", f"user.email={key.email}"]
+    identity += ["-c", f"user.signingkey={key.fingerprint}"]
+    run("git", *identity, "commit", "-q", "-S", "--allow-empty", "-m", "hello", cwd=clone)
+    return split_signed_commit(run("git", "cat-file", "commit", "HEAD", cwd=clone).stdout)
+
+
 def _secret(key: Key) -> bytes:
     return run("gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", "", "--export-secret-keys",
                key.fingerprint).stdout  # fmt: skip
@@ -137,6 +150,8 @@ def _secret(key: Key) -> bytes:
 
 CASES = [
     "good",
+    "good, with the blank line git may keep",
+    "good, a real commit's",
     "good, by a subkey",
     "good, key expires next year",
     "good, key expired since",

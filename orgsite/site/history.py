@@ -251,6 +251,7 @@ def read_history(
     snapshots = Snapshots(repo)
     intro = snapshots.introduction(tip, introduction)
     order = repo.walk(tip)  # parents first
+    repo.keep_first_parent_diffs()  # judged first, then shown: each commit is diffed once
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
         verdicts = judge_all(verifier, order, progress)
         commits = _read_commits(repo, order, verdicts, progress)
