@@ -51,8 +51,8 @@ def parse(html: str) -> _Collector:
 
 
 def page(site: Path, url: str) -> str:
-    """The HTML of the page at `url` (relative to the site root, directory style)."""
-    return (site / url / "index.html").read_text(encoding="utf-8")
+    """The HTML of the page at `url` (relative to the site root: a folder, or a file ending in .html)."""
+    return (site / url if url.endswith(".html") else site / url / "index.html").read_text(encoding="utf-8")
 
 
 def article_text(html: str) -> str:

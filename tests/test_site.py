@@ -25,6 +25,26 @@ def test_home_lists_conversations_by_latest_activity_without_replies_as_rows(dem
     assert re.search(r"Hello from Bob .*? Bob Example · \S+ · 2 replies · last reply by Bob Example .*? hello", text)
 
 
+def test_every_link_and_asset_of_every_page_leads_to_a_file_of_the_site(demo_site):
+    pages = sorted(demo_site.rglob("*.html"))
+    assert len(pages) > 40 and any(p.parent.name == "commits" for p in pages)
+    for path in pages:
+        for element in parse(path.read_text(encoding="utf-8")).elements:
+            target = element.attrs.get("href") or element.attrs.get("src")
+            if element.tag not in ("a", "link", "script", "img") or not target:
+                continue
+            target = target.split("#")[0].split("?")[0]
+            if not target or target.startswith(("mailto:", "data:")) or (element.tag == "a" and "://" in target):
+                continue  # a link a member wrote may lead anywhere; everything the page loads is the site's
+            assert "://" not in target, f"{path.relative_to(demo_site)} loads from outside the site: {target}"
+            # The 404 page, shown at any address, links from the site's root (the demo sets no url).
+            resolved = (demo_site / target.lstrip("/") if target.startswith("/") else path.parent / target).resolve()
+            assert resolved.is_relative_to(demo_site.resolve()), f"{path.relative_to(demo_site)}: {target}"
+            assert (resolved / "index.html" if resolved.is_dir() else resolved).is_file(), (
+                f"{path.relative_to(demo_site)} links to {target}, which the site does not have"
+            )
+
+
 def test_post_page_shows_signer_dates_thread_and_history(demo_site, demo):
     root, _ = demo
     html = page(demo_site, "posts/bob/hello")
@@ -59,11 +79,11 @@ def test_history_lists_every_commit_with_signer_verdict_and_a_diff_page(demo_sit
     commits = run("git", "rev-list", "main", cwd=root / "community.git").stdout.decode().split()
     html = "".join(_history_pages(demo_site))
     for commit in commits:
-        assert f"commits/{commit}/" in html
+        assert f"commits/{commit}.html" in html
     text = article_text(html)
     assert text.count("✓ verified") == len(commits) == 19
     assert "@alice" in text and "Remove member dan" in text
-    newest = page(demo_site, f"commits/{commits[0]}")
+    newest = page(demo_site, f"commits/{commits[0]}.html")
     assert "+title: 'Re: Book club'" in article_text(newest)
 
 
@@ -254,9 +274,9 @@ def test_history_is_paginated_newest_first_in_pages_that_stay_as_they_are(commun
     assert build(community.bare, tmp_path / "site").returncode == 0
     first = page(tmp_path / "site", "history")
     older = page(tmp_path / "site", "history/page/1")
-    assert f"commits/{commits[-1]}/" in first and f"commits/{commits[0]}/" in first  # the newest 50 of 53
+    assert f"commits/{commits[-1]}.html" in first and f"commits/{commits[0]}.html" in first  # the newest 50 of 53
     intro = run("git", "config", "orgsite.introduction", cwd=community.bare).stdout.decode().strip()
-    assert f"commits/{intro}/" in older and f"commits/{intro}/" not in first
+    assert f"commits/{intro}.html" in older and f"commits/{intro}.html" not in first
     assert "commits 1–50" in article_text(older) and "older →" in article_text(first)
     assert "commits 4–53" in article_text(first) and "← newer" in article_text(older)
     # Counted from the introduction: the next push changes the History page, not the page of the oldest.
@@ -264,7 +284,7 @@ def test_history_is_paginated_newest_first_in_pages_that_stay_as_they_are(commun
     assert bob.push().ok
     assert build(community.bare, tmp_path / "site").returncode == 0
     assert page(tmp_path / "site", "history/page/1") == older
-    assert f"commits/{bob.head()}/" in page(tmp_path / "site", "history")
+    assert f"commits/{bob.head()}.html" in page(tmp_path / "site", "history")
 
 
 def test_build_from_a_clone_gives_the_same_posts(community, tmp_path):

@@ -47,9 +47,9 @@ def test_one_large_post_costs_its_page_not_the_index_the_feeds_or_the_history(co
     [entry] = [e for e in feedparser.parse((site / "feed.xml").read_bytes()).entries if e.title == "A very long post"]
     assert len(entry.summary) < 1200 and "content" not in entry
     post_commit, photo_commit = bob.git("rev-parse", "HEAD~1"), bob.head()
-    assert "KB more ( git show shows it)" in article_text(page(site, f"commits/{post_commit}"))
-    assert (site / f"commits/{post_commit}/index.html").stat().st_size < 120_000
-    assert "Too large to show here: 300 KB" in article_text(page(site, f"commits/{photo_commit}"))
+    assert "KB more ( git show shows it)" in article_text(page(site, f"commits/{post_commit}.html"))
+    assert (site / f"commits/{post_commit}.html").stat().st_size < 120_000
+    assert "Too large to show here: 300 KB" in article_text(page(site, f"commits/{photo_commit}.html"))
 
 
 def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():

@@ -81,8 +81,8 @@ def test_every_built_page_balances_its_markup(demo_site):
 def page_types(site: Path) -> dict[str, str]:
     """One page of each kind the site has, by name."""
     # The introduction: a key file's long lines and a fingerprint in its message, the widest commit there is.
-    commit = next(p.name for p in sorted((site / "commits").iterdir())
-                  if "Introduce the community" in (p / "index.html").read_text(encoding="utf-8"))  # fmt: skip
+    commit = next(p.stem for p in sorted((site / "commits").iterdir())
+                  if "Introduce the community" in p.read_text(encoding="utf-8"))  # fmt: skip
     return {
         "home": "",
         "thread": "posts/bob/hello/",
@@ -92,7 +92,7 @@ def page_types(site: Path) -> dict[str, str]:
         "tags": "tags/",
         "tag": "tags/hello/",
         "history": "history/",
-        "commit": f"commits/{commit}/",
+        "commit": f"commits/{commit}.html",
         "membership": "membership/",
         "how it works": "help/",
         "how to post": "help/posting/",
@@ -250,7 +250,7 @@ def test_the_home_and_history_pages_name_the_newest_change_and_no_page_the_build
                             text=True, check=True).stdout.strip()  # fmt: skip
     for path in ("index.html", "history/index.html"):
         text = (demo_site / path).read_text()
-        assert "shows the community's history up to" in text and f"commits/{newest}/" in text
+        assert "shows the community's history up to" in text and f"commits/{newest}.html" in text
     # Every other page stays as it is when nothing it shows changed: a push rebuilds only what it changes.
     for path in ("posts/bob/hello/index.html", "404.html", "members/index.html"):
         assert "history up to" not in (demo_site / path).read_text()
@@ -301,8 +301,8 @@ def test_with_a_public_url_feeds_are_absolute_and_the_404_works_under_a_sub_path
     assert 'href="https://family.example.org/family/posts/bob/other/"' in body
     # Each page names its own address as canonical (commit pages are stamped from one built page).
     commit = bob.head()
-    canonical = f'<link rel="canonical" href="https://family.example.org/family/commits/{commit}/">'
-    assert canonical in (site / f"commits/{commit}/index.html").read_text()
+    canonical = f'<link rel="canonical" href="https://family.example.org/family/commits/{commit}.html">'
+    assert canonical in (site / f"commits/{commit}.html").read_text()
     missing = (site / "404.html").read_text()
     assert 'href="/family/index.html"' in missing and 'href="/family/assets/' in missing
     assert not re.search(r'(href|src)="//', missing)

@@ -29,7 +29,6 @@ from orgsite.site.build_state import (
     Plan,
     config_digest,
     file_digest,
-    page_output,
     plan,
     read_state,
     settle,
@@ -38,7 +37,7 @@ from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
 from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, site_pages, url_of
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
@@ -88,9 +87,18 @@ def _mkdocs_build(
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
+    from mkdocs.structure.files import File
 
     class GeneratedPages(BasePlugin):
         """Hands MkDocs each generated page's HTML in place of its (empty) Markdown."""
+
+        def on_files(self, files, *, config):
+            # The pages that are files rather than folders (pages.FILE_PAGE_FOLDERS) land where url_of says.
+            for file in [f for f in files if f.is_documentation_page() and url_of(f.src_uri).endswith(".html")]:
+                files.remove(file)
+                files.append(File(file.src_uri, file.src_dir, file.dest_dir, file.use_directory_urls,
+                                  dest_uri=url_of(file.src_uri)))  # fmt: skip
+            return files
 
         def on_page_content(self, html: str, *, page, config, files) -> str:
             advance(1)
@@ -338,7 +346,7 @@ def _build_changes(
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
         manifest.pop(relative, None)
-    written = [page_output(p.path) for p in todo.pages] + list(todo.files)
+    written = [output_of(p.path) for p in todo.pages] + list(todo.files)
     for relative in written:
         _replace(partial / relative, site / relative)
     index = spliced(

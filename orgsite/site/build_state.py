@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgsite.site.pages import Deferred, Page, url_of
+from orgsite.site.pages import Deferred, Page, output_of
 
 STATE_NAME = ".orgsite-build.json"
 _FORMAT = 2
@@ -34,11 +34,6 @@ def page_digest(page: Page) -> str:
 def file_digest(content: bytes | Callable[[], bytes]) -> str:
     """A digest of a file's bytes (read now when given as a reader)."""
     return hashlib.sha256(content if isinstance(content, bytes) else content()).hexdigest()
-
-
-def page_output(path: str) -> str:
-    """Where the page's HTML lands in the built site."""
-    return url_of(path) + "index.html"
 
 
 def config_digest(parts: Iterable[bytes]) -> str:
@@ -122,6 +117,6 @@ def plan(
     outputs of the pages and files now gone (`page_digests` has every page, rendered or kept)."""
     changed_pages = [p for p in pages if previous.pages.get(p.path) != page_digests[p.path]]
     changed_files = {path: files[path] for path in files if previous.files.get(path) != file_digests[path]}
-    gone = [page_output(path) for path in sorted(set(previous.pages) - set(page_digests))]
+    gone = [output_of(path) for path in sorted(set(previous.pages) - set(page_digests))]
     gone += sorted(set(previous.files) - set(file_digests))
     return Plan(changed_pages, changed_files, gone)

@@ -7,14 +7,13 @@ from __future__ import annotations
 import html
 import posixpath
 import re
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from orgsite.site.pages import Page, url_of
+from orgsite.site.pages import Page, output_of, url_of
 
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
@@ -79,16 +78,20 @@ def stamp_pages(site: Path, stamped: list[Page]) -> None:
     prototypes: dict[str, str] = {}
     for page in stamped:
         folder = posixpath.dirname(page.path)
+        prototype = f"{folder}/{PROTOTYPE_NAME}.md"
         if folder not in prototypes:
-            prototypes[folder] = (site / folder / PROTOTYPE_NAME / "index.html").read_text(encoding="utf-8")
+            prototypes[folder] = (site / output_of(prototype)).read_text(encoding="utf-8")
         filled = (
             prototypes[folder]
             .replace(PROTOTYPE_CONTENT, page.html)
             .replace(PROTOTYPE_TITLE, html.escape(page.title))
-            .replace(f"{folder}/{PROTOTYPE_NAME}/", url_of(page.path))  # the canonical address, with a url
+            .replace(url_of(prototype), url_of(page.path))  # the canonical address, with a url
         )
-        target = site / url_of(page.path) / "index.html"
+        target = site / output_of(page.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(filled, encoding="utf-8")
     for folder in prototypes:
-        shutil.rmtree(site / folder / PROTOTYPE_NAME)
+        built = site / output_of(f"{folder}/{PROTOTYPE_NAME}.md")
+        built.unlink()
+        if built.name == "index.html":
+            built.parent.rmdir()

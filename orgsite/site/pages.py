@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import hashlib
 import html
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -85,12 +86,26 @@ def _post_key(post: PostInfo, slugs: dict[str, str]) -> str:
     return _key(post.path, post.meta, post.author, post.author_is_former, revisions, around, replies, tags)
 
 
+# There is a page per commit, tens of thousands of them: each is a file (commits/<id>.html), not a
+# folder holding an index.html, which would double what every build copies, links and removes.
+FILE_PAGE_FOLDERS = frozenset({"commits"})
+
+
 def url_of(doc_path: str) -> str:
-    """The page's URL relative to the site root, as MkDocs makes it with directory URLs."""
+    """The page's URL relative to the site root: a folder, as MkDocs makes it with directory URLs, but a
+    file for the pages of FILE_PAGE_FOLDERS."""
     stem = doc_path[: -len(".md")]
+    if posixpath.dirname(stem) in FILE_PAGE_FOLDERS:
+        return stem + ".html"
     if stem == "index":
         return ""
     return (stem[: -len("/index")] if stem.endswith("/index") else stem) + "/"
+
+
+def output_of(doc_path: str) -> str:
+    """Where the page's HTML lands in the built site."""
+    url = url_of(doc_path)
+    return url if url.endswith(".html") else url + "index.html"
 
 
 def root_of(doc_path: str) -> str:
