@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from orgsite.allowlist import ALLOWLIST_PATH
-from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path, parse_post
+from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path
 from orgsite.errors import OrgsiteError
 from orgsite.keyed_store import KeyedStore
 from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
+from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
 from orgsite.verify import Verifier, judge_all
 
@@ -271,7 +272,7 @@ def read_history(
             published_files.add(path)
         elif path.endswith(".md"):
             warnings.append(f"{path}: not published: {reason}")
-    posts = _posts(repo, tip, {p: revisions[p] for p in published_files}, members, warnings)
+    posts = _posts(repo, {p: (files[p].blob, revisions[p]) for p in published_files}, members, warnings)
     for info in members.values():
         info.posts = [p for p in posts if p.author.handle == info.member.handle]
     tags: dict[str, list[PostInfo]] = defaultdict(list)
@@ -370,20 +371,19 @@ def _answers(post: PostInfo, ancestor: PostInfo) -> bool:
 
 def _posts(
     repo: CommunityRepo,
-    tip: str,
-    revisions: dict[str, list[Revision]],
+    published: dict[str, tuple[str, list[Revision]]],
     members: dict[str, MemberInfo],
     warnings: list[str],
 ) -> list[PostInfo]:
+    """The published posts (path -> blob at the tip and revisions), threaded, newest activity first.
+    Published files were written by accepted commits only, so each is a regular file (a blob)."""
     posts: dict[str, PostInfo] = {}
-    for path, revs in revisions.items():
-        data = repo.read(tip, path) if path.endswith(".md") else None
-        if data is None:
-            continue
-        try:
-            meta = parse_post(data)
-        except OrgsiteError as e:
-            warnings.append(f"{path}: not published, {e}")
+    published = {path: found for path, found in published.items() if path.endswith(".md")}
+    parsed = parsed_posts(repo.cache_dir, (blob for blob, _ in published.values()), repo.read_blob)
+    for path, (blob, revs) in published.items():
+        meta = parsed[blob]
+        if isinstance(meta, str):
+            warnings.append(f"{path}: not published, {meta}")
             continue
         handle = revs[0].commit.verdict.handle
         info = members.get(handle or "")
