@@ -28,10 +28,10 @@ from orgsite.site.build_state import (
     BuildState,
     Plan,
     config_digest,
-    file_digest,
     plan,
     read_state,
     settle,
+    settle_files,
 )
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
@@ -276,13 +276,31 @@ def _reusable(out: Path, config: str) -> BuildState | None:
     return state
 
 
-def _linked_copy(source: Path, target: Path) -> None:
-    """`target` made a copy of the tree `source` whose files are hard links (nothing is written twice)."""
-    # GNU cp does this at C speed (a site has a folder per page); Python's copytree is the fallback.
-    done = subprocess.run(["cp", "-al", "--", str(source), str(target)], capture_output=True, check=False)
-    if done.returncode != 0:
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+class _LinkedCopy:
+    """A copy of the site `source` at `target` whose files are hard links (nothing is written twice), made
+    by GNU cp at C speed on another core while the build reads the history and renders its pages."""
+
+    def __init__(self, source: Path, target: Path) -> None:
+        self.source, self.target = source, target
+        try:
+            self._cp: subprocess.Popen | None = subprocess.Popen(
+                ["cp", "-al", "--", str(source), str(target)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        except OSError:
+            self._cp = None
+
+    def wait(self) -> Path:
+        """The finished copy (made by Python's copytree when cp could not)."""
+        if self._cp is None or self._cp.wait() != 0:
+            shutil.rmtree(self.target, ignore_errors=True)
+            shutil.copytree(self.source, self.target, copy_function=os.link, symlinks=True)
+        return self.target
+
+    def stop(self) -> None:
+        """Stop copying, if cp still runs (the build failed or needs no copy)."""
+        if self._cp is not None and self._cp.poll() is None:
+            self._cp.kill()
+            self._cp.wait()
 
 
 def _replace(source: Path, target: Path) -> None:
@@ -330,10 +348,9 @@ def _build_all(
 
 def _build_changes(
     config_file: Path, scratch: Path, site: Path, todo: Plan, pages: list[Page], history: CommunityHistory,
-    previous: Path, progress: Progress,
+    progress: Progress,
 ) -> None:  # fmt: skip
-    """Make `site` a linked copy of the `previous` site with the pages and files of `todo` redone."""
-    _linked_copy(previous, site)
+    """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
     partial = scratch / "partial"
     # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
     in_nav = {path for entry in NAV + [{"Neighbours": NEIGHBOURS_INDEX}] for path in entry.values()}
@@ -342,7 +359,7 @@ def _build_changes(
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance)
     stamp_pages(partial, generated.stamped)
-    manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(previous)).files
+    manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
         manifest.pop(relative, None)
@@ -362,23 +379,31 @@ def _build_changes(
 
 
 def _build_into(
-    out: Path, config_file: Path, pages: list[Page], files: dict, history: CommunityHistory, todo: Plan | None,
-    state: BuildState, progress: Progress,
+    out: Path, scratch: Path, config_file: Path, pages: list[Page], files: dict, history: CommunityHistory,
+    todo: Plan | None, state: BuildState, progress: Progress,
 ) -> None:  # fmt: skip
-    """Build in a scratch folder beside `out` (all pages, or what `todo` says over the site at `out`), then
-    swap it in; on any failure `out` is left as it was."""
+    """Build in `scratch` (all pages into scratch/site, or what `todo` says into scratch/site, a linked copy
+    of the site at `out`), then swap it in; on any failure `out` is left as it was."""
+    site = scratch / "site"
+    if todo is None:
+        shutil.rmtree(site, ignore_errors=True)  # a copy made for an incremental build that cannot be
+        _build_all(config_file, scratch, site, pages, files, history, progress)
+    else:
+        _build_changes(config_file, scratch, site, todo, pages, history, progress)
+    _write_new(site / STATE_NAME, state.to_json())
+    swap_in(site, out, history.tip)
+
+
+@contextlib.contextmanager
+def _scratch_beside(out: Path) -> Iterator[Path]:
+    """A private folder beside `out` for one build, removed afterwards (what a killed build left, the next
+    build removes)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
         (scratch / _OWNER).write_text(str(os.getpid()))
-        site = scratch / "site"
-        if todo is None:
-            _build_all(config_file, scratch, site, pages, files, history, progress)
-        else:
-            _build_changes(config_file, scratch, site, todo, pages, history, out, progress)
-        _write_new(site / STATE_NAME, state.to_json())
-        swap_in(site, out, history.tip)
+        yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -401,19 +426,26 @@ def build_site(
     check_out_dir(out)
     config_file = config_file or BASE_CONFIG
     repo = CommunityRepo(repo_path)
-    history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
-    neighbours = read_neighbours(repo, history.community.follows, history.warnings)
-    with _body_memo(repo, history) as memo:
-        deferred, files = site_pages(history, neighbours, memo)
-    config = _configuration(history, config_file)
-    previous = None if full else _reusable(out, config)
-    pages, page_digests, keys = settle(deferred, previous)
-    file_digests = {path: file_digest(content) for path, content in files.items()}
-    todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
-    already_built = todo is not None and not todo and previous.commit == history.tip
-    if not already_built:  # (else nothing to write and nothing to swap)
-        state = BuildState(history.tip, config, page_digests, file_digests, keys)
-        _build_into(out, config_file, pages, files, history, todo, state, progress)
+    with _scratch_beside(out) as scratch:
+        # An earlier build here: copy it while the history is read (the copy, not `out`, is built upon).
+        copy = _LinkedCopy(out, scratch / "site") if not full and (out / STATE_NAME).is_file() else None
+        try:
+            history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
+            neighbours = read_neighbours(repo, history.community.follows, history.warnings)
+            with _body_memo(repo, history) as memo:
+                deferred, files = site_pages(history, neighbours, memo)
+            config = _configuration(history, config_file)
+            previous = _reusable(copy.wait(), config) if copy else None
+            pages, page_digests, page_keys = settle(deferred, previous)
+            files, file_digests, file_keys = settle_files(files, previous)
+            todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
+            already_built = todo is not None and not todo and previous.commit == history.tip
+            if not already_built:  # (else nothing to write and nothing to swap)
+                state = BuildState(history.tip, config, page_digests, file_digests, {**page_keys, **file_keys})
+                _build_into(out, scratch, config_file, pages, files, history, todo, state, progress)
+        finally:
+            if copy:
+                copy.stop()
     notes = () if history.community.url else (NO_URL_NOTE,)
     return BuildReport(
         out, history.tip, len(page_digests), len(history.posts), len(history.commits), tuple(history.warnings), notes,

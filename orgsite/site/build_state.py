@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from orgsite.site.pages import Deferred, Page, output_of
+from orgsite.site.pages import Deferred, DeferredFile, Page, SiteFile, output_of
 
 STATE_NAME = ".orgsite-build.json"
 _FORMAT = 2
@@ -52,7 +52,7 @@ class BuildState:
     config: str
     pages: dict[str, str]
     files: dict[str, str]
-    keys: dict[str, str]  # the keys of deferred pages (see pages.Deferred)
+    keys: dict[str, str]  # the keys of deferred pages and files (see pages.Deferred, pages.DeferredFile)
 
     def to_json(self) -> str:
         """The state as its file holds it."""
@@ -104,6 +104,26 @@ def settle(
         to_render.append(page)
         digests[page.path] = page_digest(page)
     return to_render, digests, keys
+
+
+def settle_files(
+    files: Mapping[str, SiteFile], previous: BuildState | None
+) -> tuple[dict[str, bytes | Callable[[], bytes]], dict[str, str], dict[str, str]]:
+    """The files (a deferred one as what makes it), the digest of every file (a deferred file kept by its
+    key keeps its previous digest, unmade), and the deferred files' keys."""
+    contents: dict[str, bytes | Callable[[], bytes]] = {}
+    digests: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for path, content in files.items():
+        if isinstance(content, DeferredFile):
+            keys[path] = content.key
+            if previous and previous.keys.get(path) == content.key and path in previous.files:
+                contents[path], digests[path] = content.render, previous.files[path]
+                continue
+            content = content.render()
+        contents[path] = content
+        digests[path] = file_digest(content)
+    return contents, digests, keys
 
 
 def plan(

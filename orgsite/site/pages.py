@@ -20,7 +20,7 @@ import markupsafe
 from orgsite.content import community_reply
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
-from orgsite.site.feeds import atom_feed
+from orgsite.site.feeds import FEED_LENGTH, atom_feed
 from orgsite.site.history import CommitInfo, CommunityHistory, PostInfo
 from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
@@ -65,6 +65,18 @@ class Deferred:
     path: str
     key: str
     render: Callable[[], Page]
+
+
+@dataclass(frozen=True)
+class DeferredFile:
+    """A file of the site made only when asked (a conversation's feed): as for `Deferred`, `key` changes
+    whenever its bytes would, so a build whose previous build had the same key keeps the file as it is."""
+
+    key: str
+    render: Callable[[], bytes]
+
+
+SiteFile = bytes | Callable[[], bytes] | DeferredFile  # a file's bytes, what reads them, or a deferred file
 
 
 def rendered(pages: Iterable[Page | Deferred]) -> list[Page]:
@@ -329,11 +341,11 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
 
 def site_pages(
     history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
-) -> tuple[list[Page | Deferred], dict[str, bytes | Callable[[], bytes]]]:
+) -> tuple[list[Page | Deferred], dict[str, SiteFile]]:
     """Every page of the site (each path once: the site's own pages win over any a member names), and
     the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
-    under neighbours/. The pages of commits and posts come deferred (see `Deferred`); `memo` is
-    render_bodies'."""
+    under neighbours/. The pages of commits and posts, and the conversations' feeds, come deferred (see
+    `Deferred`); `memo` is render_bodies'."""
     r = _Renderer(history, neighbours, memo)
     community = history.community
     intro = render_inline(community.description)
@@ -367,7 +379,7 @@ def site_pages(
     pages.append(r.page("help/index.md", "How this community works", "help_community.html", {"operators": operators}))
     pages.append(r.page("help/posting.md", "How to post", "help_posting.html", {}))
     pages.append(r.page("help/signatures.md", "What “Signed by” means", "help_signatures.html", {}))
-    files: dict[str, bytes | Callable[[], bytes]] = dict(history.attachments)
+    files: dict[str, SiteFile] = dict(history.attachments)
     feed_id = f"urn:orgsite:{history.introduction}"
     feeds = [("feed.xml", feed_id, community.name, history.posts)]
     feeds += [
@@ -375,21 +387,28 @@ def site_pages(
          f"{community.name}: {i.member.name}", i.posts)
         for i in members
     ]  # fmt: skip
+    for path, this_id, title, posts in feeds:
+        files[path] = _feed(r, feed_id, path, this_id, title, posts)
     for thread in history.threads:
         posts = [thread] + [reply for reply, _ in thread.thread()]
-        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
+        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)[:FEED_LENGTH]
+        path, this_id = f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}"
         title = f"{community.name}: {thread.meta.title}"
-        feeds.append((f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}", title, newest_first))
-    for path, this_id, title, posts in feeds:
-        files[path] = atom_feed(
-            community_id=feed_id, feed_id=this_id, title=title, posts=posts, bodies=r.bodies,
-            root="../" * path.count("/"), self_href="feed.xml", public_url=community.url,
-        )  # fmt: skip
+        # Everything an entry shows of a post: its text (and so its rendered body), author, dates, address.
+        shown = [(p.path, p.meta, p.author, p.updated.id, p.date, p.url) for p in newest_first]
+        render = functools.partial(_feed, r, feed_id, path, this_id, title, newest_first)
+        files[path] = DeferredFile(_key(path, this_id, title, community.url, shown), render)
     if history.community.follows:
         neighbour_pages, neighbour_files = _neighbour_pages(r, neighbours, community.url)
         pages += neighbour_pages
         files.update(neighbour_files)
     return _first_of_each_path(pages, history.warnings), files
+
+
+def _feed(r: _Renderer, community_id: str, path: str, feed_id: str, title: str, posts: Sequence[PostInfo]) -> bytes:
+    return atom_feed(community_id=community_id, feed_id=feed_id, title=title, posts=posts, bodies=r.bodies,
+                     root="../" * path.count("/"), self_href="feed.xml",
+                     public_url=r.history.community.url)  # fmt: skip
 
 
 def _commit_page(r: _Renderer, commit: CommitInfo) -> Page:
