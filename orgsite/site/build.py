@@ -35,9 +35,9 @@ from orgsite.site.build_state import (
 )
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
-from orgsite.site.mkdocs_docs import Docs, stamp_pages, write_docs
+from orgsite.site.mkdocs_docs import Docs, HtmlStore, StoredPage, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, body_key, output_of, site_pages, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
@@ -102,12 +102,17 @@ def _mkdocs_build(
 
         def on_page_content(self, html: str, *, page, config, files) -> str:
             advance(1)
-            return generated.html.get(page.file.src_uri, html)
+            # MkDocs reads every page before it builds any: the page's HTML comes when it is built
+            # (on_page_context), so that the build never holds every page's HTML at once.
+            return "" if page.file.src_uri in generated.built else html
 
         full_content: dict[str, str] = {}
 
         @event_priority(100)  # before the search plugin indexes the page
         def _on_page_context_before_search(self, context, *, page, config, nav):
+            made = generated.built.get(page.file.src_uri)
+            if made is not None:
+                page.content = made.html
             # What one page adds to the search index is bounded: a long post is indexed by its start.
             if len(page.content) > MAX_INDEXED_CHARS:
                 self.full_content[page.file.src_uri] = page.content
@@ -117,12 +122,15 @@ def _mkdocs_build(
         @event_priority(-100)  # after the search plugin has indexed the page
         def _on_page_context_after_search(self, context, *, page, config, nav):
             page.content = self.full_content.pop(page.file.src_uri, page.content)
-            unindexed = generated.unindexed.get(page.file.src_uri)
-            if unindexed:
-                page.content += unindexed
+            made = generated.built.get(page.file.src_uri)
+            page.content += made.unindexed if made is not None else ""
             return context
 
         on_page_context = CombinedEvent(_on_page_context_before_search, _on_page_context_after_search)
+
+        def on_post_page(self, output: str, *, page, config) -> str:
+            page.content = None  # written: let it go (see on_page_content)
+            return output
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()
@@ -335,7 +343,7 @@ def _finish(site: Path) -> None:
 
 
 def _build_all(
-    config_file: Path, scratch: Path, site: Path, pages: list[Page], files: dict, history: CommunityHistory,
+    config_file: Path, scratch: Path, site: Path, pages: list[StoredPage], files: dict, history: CommunityHistory,
     progress: Progress,
 ) -> None:  # fmt: skip
     generated = write_docs(pages, files, scratch / "docs")
@@ -347,8 +355,8 @@ def _build_all(
 
 
 def _build_changes(
-    config_file: Path, scratch: Path, site: Path, todo: Plan, pages: list[Page], history: CommunityHistory,
-    progress: Progress,
+    config_file: Path, scratch: Path, site: Path, todo: Plan[StoredPage], pages: list[StoredPage],
+    history: CommunityHistory, progress: Progress,
 ) -> None:  # fmt: skip
     """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
     partial = scratch / "partial"
@@ -379,8 +387,8 @@ def _build_changes(
 
 
 def _build_into(
-    out: Path, scratch: Path, config_file: Path, pages: list[Page], files: dict, history: CommunityHistory,
-    todo: Plan | None, state: BuildState, progress: Progress,
+    out: Path, scratch: Path, config_file: Path, pages: list[StoredPage], files: dict, history: CommunityHistory,
+    todo: Plan[StoredPage] | None, state: BuildState, progress: Progress,
 ) -> None:  # fmt: skip
     """Build in `scratch` (all pages into scratch/site, or what `todo` says into scratch/site, a linked copy
     of the site at `out`), then swap it in; on any failure `out` is left as it was."""
@@ -436,7 +444,7 @@ def build_site(
                 deferred, files = site_pages(history, neighbours, memo)
             config = _configuration(history, config_file)
             previous = _reusable(copy.wait(), config) if copy else None
-            pages, page_digests, page_keys = settle(deferred, previous)
+            pages, page_digests, page_keys = settle(deferred, previous, HtmlStore(scratch / "html").keep)
             files, file_digests, file_keys = settle_files(files, previous)
             todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
             already_built = todo is not None and not todo and previous.commit == history.tip

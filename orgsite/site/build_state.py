@@ -15,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from orgsite.site.pages import Deferred, DeferredFile, Page, SiteFile, output_of
 
@@ -74,11 +75,14 @@ def read_state(site: Path) -> BuildState | None:
         return None
 
 
+Kept = TypeVar("Kept")  # a rendered page as the build keeps it (see mkdocs_docs.HtmlStore)
+
+
 @dataclass(frozen=True)
-class Plan:
+class Plan(Generic[Kept]):
     """What a build must redo over the previous one: pages and files to write, outputs to remove."""
 
-    pages: list[Page]
+    pages: list[Kept]
     files: dict[str, bytes | Callable[[], bytes]]
     removed_outputs: list[str]
 
@@ -87,11 +91,12 @@ class Plan:
 
 
 def settle(
-    pages: Iterable[Page | Deferred], previous: BuildState | None
-) -> tuple[list[Page], dict[str, str], dict[str, str]]:
-    """The pages to render (every page without a previous build; else those whose key is new), the
-    digest of every page (a page kept by its key keeps its previous digest), and the deferred pages' keys."""
-    to_render: list[Page] = []
+    pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept]
+) -> tuple[list[Kept], dict[str, str], dict[str, str]]:
+    """The pages to build (every page without a previous build; else those whose key is new), each as
+    `keep` keeps it once rendered; the digest of every page (a page kept by its key keeps its previous
+    digest); and the deferred pages' keys."""
+    to_render: list[Kept] = []
     digests: dict[str, str] = {}
     keys: dict[str, str] = {}
     for page in pages:
@@ -101,8 +106,8 @@ def settle(
                 digests[page.path] = previous.pages[page.path]
                 continue
             page = page.render()
-        to_render.append(page)
         digests[page.path] = page_digest(page)
+        to_render.append(keep(page))
     return to_render, digests, keys
 
 
@@ -128,11 +133,11 @@ def settle_files(
 
 def plan(
     previous: BuildState,
-    pages: list[Page],
+    pages: list[Kept],
     page_digests: Mapping[str, str],
     files: Mapping[str, bytes | Callable[[], bytes]],
     file_digests: Mapping[str, str],
-) -> Plan:
+) -> Plan[Kept]:
     """Of the rendered `pages` and the `files`, those whose digest differs from `previous`, and the
     outputs of the pages and files now gone (`page_digests` has every page, rendered or kept)."""
     changed_pages = [p for p in pages if previous.pages.get(p.path) != page_digests[p.path]]

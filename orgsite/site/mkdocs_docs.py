@@ -18,7 +18,7 @@ from orgsite.site.pages import Page, output_of, url_of
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 
-def front_matter(page: Page) -> str:
+def front_matter(page: Page | StoredPage) -> str:
     """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
     # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
     # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
@@ -37,29 +37,68 @@ PROTOTYPE_CONTENT = "<!--orgsite-prototype-content-->"
 
 
 @dataclass(frozen=True)
-class Docs:
-    """What `write_docs` leaves for the build: HTML for MkDocs' pages, and the pages to stamp."""
+class StoredPage:
+    """A rendered page whose HTML waits on disk (see HtmlStore); `html` and `unindexed` read it."""
 
-    html: dict[str, str]
-    unindexed: dict[str, str]
-    stamped: list[Page]
+    path: str
+    title: str
+    searchable: bool
+    stamped: bool
+    file: Path
+    has_unindexed: bool
+
+    @property
+    def html(self) -> str:
+        """The page's HTML."""
+        return self.file.read_text(encoding="utf-8")
+
+    @property
+    def unindexed(self) -> str:
+        """The HTML shown after `html`, kept out of the search index."""
+        return self.file.with_suffix(".unindexed").read_text(encoding="utf-8") if self.has_unindexed else ""
+
+
+class HtmlStore:
+    """Rendered pages' HTML kept in files until MkDocs or the stamping needs it: a build then holds a
+    page's HTML at a time, not every page's (hundreds of MiB at 10,000 posts)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir()
+        self._folder = folder
+        self._count = 0
+
+    def keep(self, page: Page) -> StoredPage:
+        """`page`, its HTML moved into a file."""
+        self._count += 1
+        file = self._folder / f"{self._count}.html"
+        file.write_text(page.html, encoding="utf-8")
+        if page.unindexed:
+            file.with_suffix(".unindexed").write_text(page.unindexed, encoding="utf-8")
+        return StoredPage(page.path, page.title, page.searchable, page.stamped, file, bool(page.unindexed))
+
+
+@dataclass(frozen=True)
+class Docs:
+    """What `write_docs` leaves for the build: the pages MkDocs builds (by docs path), the pages to stamp."""
+
+    built: dict[str, Page | StoredPage]
+    stamped: list[Page | StoredPage]
     page_count: int
 
 
-def write_docs(pages: Sequence[Page], files: Mapping[str, bytes | Callable[[], bytes]], docs: Path) -> Docs:
+def write_docs(
+    pages: Sequence[Page | StoredPage], files: Mapping[str, bytes | Callable[[], bytes]], docs: Path
+) -> Docs:
     """Write `pages` (front matter only) and `files` into the empty folder `docs`.
 
     The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
     generated HTML (diffs above all) would only cost time.
     """
     page_count = len(pages)
-    html = {page.path: page.html for page in pages if not page.stamped}
     stamped = [page for page in pages if page.stamped]
     built = [page for page in pages if not page.stamped]
     for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
-        prototype = Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False)
-        built.append(prototype)
-        html[prototype.path] = prototype.html
+        built.append(Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False))
     for page in built:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -69,11 +108,10 @@ def write_docs(pages: Sequence[Page], files: Mapping[str, bytes | Callable[[], b
         target = docs / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    unindexed = {page.path: page.unindexed for page in built if page.unindexed}
-    return Docs(html, unindexed, stamped, page_count)
+    return Docs({page.path: page for page in built}, stamped, page_count)
 
 
-def stamp_pages(site: Path, stamped: list[Page]) -> None:
+def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> None:
     """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes."""
     prototypes: dict[str, str] = {}
     for page in stamped:
