@@ -42,6 +42,10 @@ class FilePatch:
     diff: str | Callable[[], str]  # the unified diff, or what makes it when first asked (see `text`)
     blob: str | None = None  # None when the change deletes the file
     too_large: int = 0  # the file's size in bytes when it was too large to diff (text is then empty)
+    old_blob: str | None = None  # the version it replaces; None when the change adds the file
+    # Both versions are regular files (mode 100644, or absent): the diff's text can be made from the two
+    # blobs alone, which costs far less than diffing the trees (libgit2 reads every entry of both).
+    plain: bool = False
 
     @property
     def text(self) -> str:
@@ -340,21 +344,40 @@ class CommunityRepo:
             diff = _first_parent_diff(self._commit(commit_id))
         rows = []
         for delta in diff.deltas:
-            blob = None if delta.status_char() == "D" else str(delta.new_file.id)
+            status = delta.status_char()
+            blob = None if status == "D" else str(delta.new_file.id)
+            old_blob = None if status == "A" else str(delta.old_file.id)
             size = max(self._blob_size(f.id, f.mode) for f in (delta.old_file, delta.new_file))
-            rows.append((patch_path(delta), delta.status_char(), blob, size if size > max_file_bytes else 0))
+            plain = {delta.old_file.mode, delta.new_file.mode} <= {0, _REGULAR_FILE}
+            rows.append((patch_path(delta), status, blob, size if size > max_file_bytes else 0, old_blob, plain))
         return self.known_patches(commit_id, sorted(rows), diff)
 
     def known_patches(
-        self, commit_id: str, rows: Iterable[tuple[str, str, str | None, int]], diff: pygit2.Diff | None = None
+        self,
+        commit_id: str,
+        rows: Iterable[tuple[str, str, str | None, int, str | None, bool]],
+        diff: pygit2.Diff | None = None,
     ) -> list[FilePatch]:
-        """The patches of `commit_id` from what `patches` found of them before, (path, status, blob, size
-        when too large to diff) in path order; the diffs' text is made when first asked for."""
+        """The patches of `commit_id` from what `patches` found of them before (FilePatch's fields but the
+        text, in path order); the diffs' text is made when first asked for: from `diff` when given, else
+        from the two blobs of a plain change, else from the commit's diff against its first parent."""
         texts = _CommitDiff(self._repo, commit_id, diff)
-        return [
-            FilePatch(path, status, "" if too_large else functools.partial(texts.text, path), blob, too_large)
-            for path, status, blob, too_large in rows
-        ]
+        patches = []
+        for path, status, blob, too_large, old_blob, plain in rows:
+            if too_large:
+                text: str | Callable[[], str] = ""
+            elif plain and diff is None:
+                text = functools.partial(self._blob_patch_text, path, old_blob, blob)
+            else:
+                text = functools.partial(texts.text, path)
+            patches.append(FilePatch(path, status, text, blob, too_large, old_blob, plain))
+        return patches
+
+    def _blob_patch_text(self, path: str, old_blob: str | None, new_blob: str | None) -> str:
+        """git's diff of one regular file between two versions (None: absent), as a tree diff shows it."""
+        old = self._repo[old_blob] if old_blob else None
+        new = self._repo[new_blob] if new_blob else None
+        return pygit2.Patch.create_from(old, new, old_as_path=path, new_as_path=path).text or ""
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """True when `ancestor` is `descendant` or one of its ancestors."""
@@ -383,6 +406,7 @@ class CommunityRepo:
         return builder.write()
 
 
+_REGULAR_FILE = 0o100644
 # An entry of a raw tree object: mode, name, 20-byte id. Read in sequence from the start, it finds
 # exactly the entries of a well-formed tree; a malformed tree is refused by its own check anyway.
 _RAW_ENTRY = re.compile(rb"([0-7]+) ([^\0]*)\0(.{20})", re.DOTALL)

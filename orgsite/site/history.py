@@ -27,7 +27,7 @@ from orgsite.verify import Verifier, judge_all
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_NAME_CHARS = 200
-_COMMITS_FORMAT = "1"  # bump when what the cache keeps of a commit changes
+_COMMITS_FORMAT = "2"  # bump when what the cache keeps of a commit changes
 
 
 def _bounded(meta: CommitMeta) -> CommitMeta:
@@ -311,7 +311,7 @@ def _read_commits(
                 else:
                     meta, parents = repo.commit_meta(c), tuple(repo.parents(c))
                     patches = tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES))
-                    files = [(p.path, p.status, p.blob, p.too_large) for p in patches]
+                    files = [(p.path, p.status, p.blob, p.too_large, p.old_blob, p.plain) for p in patches]
                     fresh.append(
                         (c, json.dumps({"meta": dataclasses.astuple(meta), "parents": parents, "files": files}))
                     )
