@@ -45,6 +45,16 @@ def test_every_link_and_asset_of_every_page_leads_to_a_file_of_the_site(demo_sit
             )
 
 
+def test_a_build_that_keeps_every_page_in_files_gives_the_same_site(demo, demo_site, tmp_path, monkeypatch):
+    from orgsite.site import build
+    from orgsite.site.manifest import digests
+
+    root, _ = demo
+    monkeypatch.setattr(build, "HTML_HELD_IN_MEMORY", 0)  # as a large community's build does past its budget
+    build.build_site(root / "community.git", tmp_path / "site")
+    assert digests(tmp_path / "site") == digests(demo_site)
+
+
 def test_post_page_shows_signer_dates_thread_and_history(demo_site, demo):
     root, _ = demo
     html = page(demo_site, "posts/bob/hello")

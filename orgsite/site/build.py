@@ -37,7 +37,7 @@ from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, digests, parse_manifest, write_manifest
 from orgsite.site.mkdocs_docs import Docs, HtmlStore, StoredPage, stamp_pages, write_docs
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, body_key, output_of, site_pages, url_of
+from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
@@ -47,6 +47,7 @@ NO_URL_NOTE = (
     '(an operator can add url = "https://…/")'
 )
 MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
+HTML_HELD_IN_MEMORY = 64 * 2**20  # characters of rendered pages a build holds; the rest wait in files
 EMPTY_SITEMAP = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n'
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
 _OWNER = "owner.pid"  # in a build's scratch folder: the process building it
@@ -343,8 +344,8 @@ def _finish(site: Path) -> None:
 
 
 def _build_all(
-    config_file: Path, scratch: Path, site: Path, pages: list[StoredPage], files: dict, history: CommunityHistory,
-    progress: Progress,
+    config_file: Path, scratch: Path, site: Path, pages: list[Page | StoredPage], files: dict,
+    history: CommunityHistory, progress: Progress,
 ) -> None:  # fmt: skip
     generated = write_docs(pages, files, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
@@ -355,7 +356,7 @@ def _build_all(
 
 
 def _build_changes(
-    config_file: Path, scratch: Path, site: Path, todo: Plan[StoredPage], pages: list[StoredPage],
+    config_file: Path, scratch: Path, site: Path, todo: Plan[Page | StoredPage], pages: list[Page | StoredPage],
     history: CommunityHistory, progress: Progress,
 ) -> None:  # fmt: skip
     """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
@@ -387,8 +388,8 @@ def _build_changes(
 
 
 def _build_into(
-    out: Path, scratch: Path, config_file: Path, pages: list[StoredPage], files: dict, history: CommunityHistory,
-    todo: Plan[StoredPage] | None, state: BuildState, progress: Progress,
+    out: Path, scratch: Path, config_file: Path, pages: list[Page | StoredPage], files: dict, history: CommunityHistory,
+    todo: Plan[Page | StoredPage] | None, state: BuildState, progress: Progress,
 ) -> None:  # fmt: skip
     """Build in `scratch` (all pages into scratch/site, or what `todo` says into scratch/site, a linked copy
     of the site at `out`), then swap it in; on any failure `out` is left as it was."""
@@ -444,7 +445,8 @@ def build_site(
                 deferred, files = site_pages(history, neighbours, memo)
             config = _configuration(history, config_file)
             previous = _reusable(copy.wait(), config) if copy else None
-            pages, page_digests, page_keys = settle(deferred, previous, HtmlStore(scratch / "html").keep)
+            store = HtmlStore(scratch / "html", budget=HTML_HELD_IN_MEMORY)
+            pages, page_digests, page_keys = settle(deferred, previous, store.keep)
             files, file_digests, file_keys = settle_files(files, previous)
             todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
             already_built = todo is not None and not todo and previous.commit == history.tip

@@ -59,16 +59,22 @@ class StoredPage:
 
 
 class HtmlStore:
-    """Rendered pages' HTML kept in files until MkDocs or the stamping needs it: a build then holds a
-    page's HTML at a time, not every page's (hundreds of MiB at 10,000 posts)."""
+    """Rendered pages' HTML, held in memory up to `budget` characters and beyond that kept in files
+    until MkDocs or the stamping needs it: a large site's build never holds every page's HTML at once
+    (hundreds of MiB at 10,000 posts), and a small one writes no files."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, budget: int) -> None:
         folder.mkdir()
         self._folder = folder
         self._count = 0
+        self._budget = budget
 
-    def keep(self, page: Page) -> StoredPage:
-        """`page`, its HTML moved into a file."""
+    def keep(self, page: Page) -> Page | StoredPage:
+        """`page` as it is while the budget lasts, else with its HTML moved into a file."""
+        size = len(page.html) + len(page.unindexed)
+        if size <= self._budget:
+            self._budget -= size
+            return page
         self._count += 1
         file = self._folder / f"{self._count}.html"
         file.write_text(page.html, encoding="utf-8")
