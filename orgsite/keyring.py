@@ -80,6 +80,15 @@ class Keyring:
             result = _gpg(self.home, *_NO_TRUST, "--status-fd", "2", "--verify", sig_file.name, "-", data=payload)
         return signature_check(result.stderr.decode("utf-8", "replace"), self._signing_keys)
 
+    def _export(self) -> bytes:
+        """gpg's export of the keys it holds, made on first use (never on the hook's path) and kept."""
+        export = self.home / _EXPORT_FILE
+        if not export.exists():
+            with tempfile.NamedTemporaryFile(dir=self.home, prefix=f"{_EXPORT_FILE}.", delete=False) as scratch:
+                scratch.write(_gpg(self.home, "--export", data=b"").stdout)
+            os.replace(scratch.name, export)  # whole or not at all, whoever else exports at the same time
+        return export.read_bytes()
+
     def quick_verify(self, signature: bytes, payload: bytes, now: int) -> SignatureCheck | None:
         """What `verify` would say, when the signature is the common good case Sequoia confirms in
         process (see quick_signatures); None when only gpg can tell."""
@@ -88,7 +97,7 @@ class Keyring:
 
         if self._quick is None:
             keys = {fpr: SigningKey(k["primary"], k["expires"], k["quick"]) for fpr, k in self._signing_keys.items()}
-            self._quick = (Certificates((self.home / _EXPORT_FILE).read_bytes()), keys)
+            self._quick = (Certificates(self._export()), keys)
         return quick_check(*self._quick, signature, payload, now)
 
 
@@ -112,7 +121,6 @@ def _populate(home: Path, blocks: list[tuple[bytes, KeyFile]]) -> None:
             for sub in cert.subkeys:
                 signing_keys[sub.fingerprint] = _signing_key(primary, _earliest(primary.expires_at, sub.expires_at),
                                                              cert, sub)  # fmt: skip
-    (home / _EXPORT_FILE).write_bytes(_gpg(home, "--export", data=b"").stdout)
     (home / _FACTS_FILE).write_text(json.dumps({"signing_keys": signing_keys}))
 
 

@@ -64,7 +64,9 @@ class _CommitDiff:
 
     def text(self, path: str) -> str:
         if self._texts is None:
-            diff = self._diff or _first_parent_diff(self._repo[pygit2.Oid(hex=self._commit_id)])
+            diff = self._diff
+            if diff is None:  # (an empty Diff is falsy: test for None)
+                diff = _first_parent_diff(self._repo[pygit2.Oid(hex=self._commit_id)])
             self._texts = {patch_path(patch.delta): patch.text or "" for patch in diff}
             self._diff = None
         return self._texts.get(path, "")

@@ -118,3 +118,16 @@ def test_a_chain_of_thousands_of_replies_is_walked_without_recursion():
     assert last.root is first and first.last_reply() is last
     assert first.activity()[0] == dt.datetime.fromtimestamp(4999, dt.UTC)
     assert [depth for _, depth in first.thread()][-1] == 4999
+
+
+def test_a_commit_message_holding_the_page_templates_markers_is_shown_as_written(community, tmp_path):
+    bob = community.bob
+    markers = "orgsite-prototype-title commits/orgsite-prototype.html <!--orgsite-prototype-content-->"
+    bob.write("posts/bob/hello.md", "---\ntitle: Hello\n---\nHi\n")
+    commit = bob.commit(f"Hello\n\n{markers}")
+    assert bob.push().ok
+    site = tmp_path / "site"
+    assert build(community.bare, site).returncode == 0
+    text = article_text(page(site, f"commits/{commit}.html"))
+    assert "orgsite-prototype-title commits/orgsite-prototype.html" in text
+    assert "&lt;!--orgsite-prototype-content--&gt;" in page(site, f"commits/{commit}.html")

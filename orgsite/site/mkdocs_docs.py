@@ -125,11 +125,13 @@ def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> None:
         prototype = f"{folder}/{PROTOTYPE_NAME}.md"
         if folder not in prototypes:
             prototypes[folder] = (site / output_of(prototype)).read_text(encoding="utf-8")
+        # The page's own text goes in last: what a member wrote (a commit message) may hold the
+        # prototype's markers, and no later replacement may touch it.
         filled = (
             prototypes[folder]
-            .replace(PROTOTYPE_CONTENT, page.html)
-            .replace(PROTOTYPE_TITLE, html.escape(page.title))
             .replace(url_of(prototype), url_of(page.path))  # the canonical address, with a url
+            .replace(PROTOTYPE_TITLE, html.escape(page.title))
+            .replace(PROTOTYPE_CONTENT, page.html)
         )
         target = site / output_of(page.path)
         target.parent.mkdir(parents=True, exist_ok=True)
