@@ -120,3 +120,36 @@ def test_a_damaged_build_state_means_a_full_build(community, tmp_path):
     build(community.bare, site)
     (site / ".orgsite-build.json").write_text("{not json")
     assert build(community.bare, site).startswith("Built ")
+
+
+def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community, tmp_path):
+    bob = community.bob
+    bob.post("hello", "Hello", "Hi.\n")
+    assert bob.push().ok
+    site, spare = tmp_path / "site", tmp_path / ".site.spare"
+    build(community.bare, site)
+    assert not spare.exists()  # a first build replaced nothing
+    first_commit = next((site / "commits").iterdir()).name
+
+    def push_and_build(name: str) -> None:
+        bob.post(name, name.title(), f"{name}.\n")
+        assert bob.push().ok
+        assert build(community.bare, site).startswith("Updated ")
+
+    push_and_build("two")
+    # The previous site, sharing with the new one every file the build did not change.
+    assert (spare / "posts/bob/hello/index.html").exists() and not (spare / "posts/bob/two").exists()
+    assert (spare / "commits" / first_commit).stat().st_ino == (site / "commits" / first_commit).stat().st_ino
+    push_and_build("three")  # built upon the spare, brought up to date
+    assert (spare / "posts/bob/two/index.html").exists() and not (spare / "posts/bob/three").exists()
+    (spare / "orgsite-manifest.json").unlink()  # a spare that cannot say what it holds is not built upon
+    (spare / "posts/bob/two/index.html").unlink()  # (the file is the served page's too: not written into)
+    (spare / "posts/bob/two/index.html").write_text("stale")
+    push_and_build("four")
+    full = tmp_path / "full"
+    build(community.bare, full, "--full")
+    ours, theirs = tree(site), tree(full)
+    assert sorted(ours) == sorted(theirs)
+    assert [path for path in ours if ours[path] != theirs[path]] == []
+    build(community.bare, site, "--full")  # a full build shares nothing with a spare: none is kept
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -32,6 +32,8 @@ _COMMITS_FORMAT = "2"  # bump when what the cache keeps of a commit changes
 
 def _bounded(meta: CommitMeta) -> CommitMeta:
     """Commit metadata cut to what a page shows (the hook bounds commits; a bypassed history may not be)."""
+    if len(meta.message) <= MAX_MESSAGE_CHARS and max(len(meta.author_name), len(meta.author_email)) <= MAX_NAME_CHARS:
+        return meta
     message = meta.message
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[:MAX_MESSAGE_CHARS] + f"\n… ({len(meta.message) - MAX_MESSAGE_CHARS} more characters)"
