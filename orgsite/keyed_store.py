@@ -9,6 +9,8 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+_SCAN_ABOVE = 5_000  # commits asked for at once
+
 
 class KeyedStore:
     """Texts keyed by commit id within one `context` (what else determines them: rules, format)."""
@@ -36,6 +38,12 @@ class KeyedStore:
         found: dict[str, str] = {}
         wanted = list(commits)
         with contextlib.suppress(sqlite3.Error):
+            if len(wanted) > _SCAN_ABOVE:  # a whole history: one pass over the table beats its index
+                keep = set(wanted)
+                rows = self._db.execute(
+                    f"SELECT commit_id, {self._column} FROM {self._table} WHERE context = ?", [self._context]
+                )
+                return {commit: text for commit, text in rows if commit in keep}
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 marks = ",".join("?" * len(chunk))

@@ -113,7 +113,7 @@ def test_every_commit_gets_a_stamped_page_and_every_member_a_page_and_a_feed():
     assert '<span class="add">+first</span>' in by_path[f"commits/{'0' * 40}.md"].html
     assert by_path["members/bob.md"].title == "Bob" and "posts/bob/hello/" in by_path["members/bob.md"].html
     assert {"feed.xml", "members/bob/feed.xml", "members/alice/feed.xml", "posts/bob/hello/feed.xml"} <= set(files)
-    assert b"<title>Hello</title>" in files["feed.xml"]
+    assert b"<title>Hello</title>" in files["feed.xml"].render()
 
 
 def test_the_community_description_is_shown_as_text_with_inline_markdown_only():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from orgsite.keyed_store import KeyedStore
 from orgsite.model import Problem, Rule, Verdict
 from orgsite.verdicts import VerdictCache
 
@@ -59,3 +60,15 @@ def test_an_unusable_cache_file_only_costs_a_recomputation(tmp_path):
     cache = VerdictCache(tmp_path / "v.sqlite", "4:intro")
     cache.put_many([REFUSED])
     assert cache.get_many([COMMIT]) == {}
+
+
+def test_a_whole_history_asked_at_once_gets_exactly_what_was_stored_for_it(tmp_path):
+    """Thousands of commits at once are read in one pass over the table: still only those asked, in this context."""
+    store = KeyedStore(tmp_path / "h.sqlite", "commits", "1")
+    stored = {f"{n:040x}": f"text {n}" for n in range(12_000)}
+    store.put_many(stored.items())
+    KeyedStore(tmp_path / "h.sqlite", "commits", "2").put_many([(f"{1:040x}", "another context")])
+    asked = [f"{n:040x}" for n in range(6_000, 20_000)]  # half of them never stored
+    assert store.get_many(asked) == {commit: stored[commit] for commit in asked if commit in stored}
+    assert store.get_many(asked[:10]) == {commit: stored[commit] for commit in asked[:10]}
+    assert store.get_many([f"{n:040x}" for n in range(8_000)])[f"{1:040x}"] == "text 1"

@@ -11,7 +11,7 @@ import html
 import posixpath
 import re
 import shlex
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
@@ -21,7 +21,7 @@ from orgsite.content import community_reply
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
 from orgsite.site.feeds import FEED_LENGTH, atom_feed
-from orgsite.site.history import CommitInfo, CommunityHistory, PostInfo
+from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo
 from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
 
@@ -86,16 +86,6 @@ def rendered(pages: Iterable[Page | Deferred]) -> list[Page]:
 
 def _key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _post_key(post: PostInfo, slugs: dict[str, str]) -> str:
-    """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
-    revisions = [(r.commit.id, repr(r.commit.verdict), r.patch is None) for r in post.revisions]
-    around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
-    replies = [(reply.path, reply.meta, reply.author, reply.author_is_former, reply.created.id, depth)
-               for reply, depth in post.thread()]  # fmt: skip
-    tags = [(tag, slugs[tag]) for tag in post.meta.tags]
-    return _key(post.path, post.meta, post.author, post.author_is_former, revisions, around, replies, tags)
 
 
 # There is a page per commit, tens of thousands of them: each is a file (commits/<id>.html), not a
@@ -231,11 +221,25 @@ def _reply_command(post: PostInfo) -> str:
     return f"orgsite post {shlex.quote(title if title.startswith('Re: ') else 'Re: ' + title)} --reply-to {post.path}"
 
 
+class _Excerpts(dict[str, markupsafe.Markup]):
+    """The plain-text start of each post's body, made when a page first shows it (most builds show few)."""
+
+    def __init__(self, bodies: Mapping[str, str]) -> None:
+        super().__init__()
+        self._bodies = bodies
+
+    def __missing__(self, path: str) -> markupsafe.Markup:
+        excerpt = self[path] = markupsafe.Markup(plain_excerpt(self._bodies[path], EXCERPT_CHARS))
+        return excerpt
+
+
 class _Renderer:
     def __init__(
         self, history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
     ) -> None:
         self.history = history
+        self._row_keys: dict[str, tuple] = {}
+        self._commit_keys: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
             autoescape=True,
@@ -272,7 +276,7 @@ class _Renderer:
             diff=diff_html,
             tag_slugs=tag_slugs(list(history.tags)),
             bodies=self.bodies,
-            excerpts={p: markupsafe.Markup(plain_excerpt(body, EXCERPT_CHARS)) for p, body in self.bodies.items()},
+            excerpts=_Excerpts(self.bodies),
             reply_command=_reply_command,
             community=history.community,
             newest=history.commits[0],
@@ -326,11 +330,40 @@ class _Renderer:
 
     def row_key(self, post: PostInfo) -> tuple:
         """Everything a conversation's row in a list shows (title, excerpt, author, replies, last reply, tags)."""
-        replies = [(reply.path, reply.author, reply.author_is_former, reply.created.id, reply.updated.id)
-                   for reply, _ in post.thread()]  # fmt: skip
+        if post.path not in self._row_keys:  # a post has a row in several lists
+            replies = [(reply.path, reply.author, reply.author_is_former, reply.created.id, reply.updated.id)
+                       for reply, _ in post.thread()]  # fmt: skip
+            slugs = self.env.globals["tag_slugs"]
+            self._row_keys[post.path] = (post.path, post.meta, post.author, post.author_is_former, post.created.id,
+                                         post.updated.id, replies, [slugs[tag] for tag in post.meta.tags])  # fmt: skip
+        return self._row_keys[post.path]
+
+    def commit_key(self, commit: CommitInfo) -> str:
+        """Everything a commit's page shows: the commit (its id fixes all it holds) and its verdict."""
+        if commit.id not in self._commit_keys:  # the key is part of its posts' and its History page's keys
+            self._commit_keys[commit.id] = _key(commit.id, commit.verdict)
+        return self._commit_keys[commit.id]
+
+    def post_key(self, post: PostInfo) -> str:
+        """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
+        revisions = [(self.commit_key(r.commit), r.patch is None) for r in post.revisions]
+        around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
+        replies = [(reply.path, reply.meta, reply.author, reply.author_is_former, reply.created.id, depth)
+                   for reply, depth in post.thread()]  # fmt: skip
         slugs = self.env.globals["tag_slugs"]
-        return (post.path, post.meta, post.author, post.author_is_former, post.created.id, post.updated.id, replies,
-                [slugs[tag] for tag in post.meta.tags])  # fmt: skip
+        tags = [(tag, slugs[tag]) for tag in post.meta.tags]
+        return _key(post.path, post.meta, post.author, post.author_is_former, revisions, around, replies, tags)
+
+    def member_page(self, info: MemberInfo) -> Deferred:
+        """A member's page, keyed by everything it shows: their entry, when they joined and left (and who
+        said so), their conversations' rows and their replies."""
+        path = f"members/{info.member.handle}.md"
+        moments = [(c.id, c.verdict.handle) if c else None for c in (info.joined, info.left)]
+        opened = [self.row_key(post) for post in info.posts if post.parent is None]
+        replies = [(p.path, p.meta.title, p.created.id, p.root.path, p.root.meta.title)
+                   for p in info.posts if p.parent is not None]  # fmt: skip
+        render = functools.partial(self.page, path, info.member.name, "member.html", {"info": info})
+        return Deferred(path, _key(path, info.member, info.current, moments, opened, replies), render)
 
 
 def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
@@ -349,16 +382,16 @@ def site_pages(
     r = _Renderer(history, neighbours, memo)
     community = history.community
     intro = render_inline(community.description)
-    pages: list[Page | Deferred] = list(r.listing("", community.name, history.threads, intro=intro, feed="feed.xml"))
+    threads = history.threads
+    pages: list[Page | Deferred] = list(r.listing("", community.name, threads, intro=intro, feed="feed.xml"))
     slugs = r.env.globals["tag_slugs"]
     for post in history.posts:
         render = functools.partial(_post_page, r, post)
         # With neighbours, a post's page also shows their replies and links: always rendered.
-        pages.append(render() if community.follows else Deferred(post.path, _post_key(post, slugs), render))
+        pages.append(render() if community.follows else Deferred(post.path, r.post_key(post), render))
     members = sorted(history.members.values(), key=lambda i: (not i.current, i.member.handle))
     pages.append(r.page("members/index.md", "Members", "members.html", {"members": members}))
-    for info in members:
-        pages.append(r.page(f"members/{info.member.handle}.md", info.member.name, "member.html", {"info": info}))
+    pages.extend(r.member_page(info) for info in members)
     tags = sorted(history.tags.items())
     pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
     for tag, posts in tags:
@@ -368,11 +401,11 @@ def site_pages(
         if context["newest_page"]:
             pages.append(render())
         else:  # an older History page: its commits, their verdicts and its links are all it shows
-            rows = [(commit.id, commit.verdict) for commit in context["items"]]
+            rows = [r.commit_key(commit) for commit in context["items"]]
             pages.append(Deferred(path, _key(path, rows, context["newer"], context["older"], context["shown"]), render))
     for commit in history.commits:
         # A commit never changes: its page depends on it and on its verdict alone.
-        pages.append(Deferred(f"commits/{commit.id}.md", _key(commit.id, commit.verdict),
+        pages.append(Deferred(f"commits/{commit.id}.md", r.commit_key(commit),
                               functools.partial(_commit_page, r, commit)))  # fmt: skip
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
     operators = [i.member for i in members if i.current and i.member.is_operator]
@@ -387,16 +420,16 @@ def site_pages(
          f"{community.name}: {i.member.name}", i.posts)
         for i in members
     ]  # fmt: skip
-    for path, this_id, title, posts in feeds:
-        files[path] = _feed(r, feed_id, path, this_id, title, posts)
-    for thread in history.threads:
+    for thread in threads:
         posts = [thread] + [reply for reply, _ in thread.thread()]
-        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)[:FEED_LENGTH]
-        path, this_id = f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}"
-        title = f"{community.name}: {thread.meta.title}"
+        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
+        feeds.append((f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}",
+                      f"{community.name}: {thread.meta.title}", newest_first))  # fmt: skip
+    for path, this_id, title, posts in feeds:
+        newest = posts[:FEED_LENGTH]
         # Everything an entry shows of a post: its text (and so its rendered body), author, dates, address.
-        shown = [(p.path, p.meta, p.author, p.updated.id, p.date, p.url) for p in newest_first]
-        render = functools.partial(_feed, r, feed_id, path, this_id, title, newest_first)
+        shown = [(p.path, p.meta, p.author, p.updated.id, p.date, p.url) for p in newest]
+        render = functools.partial(_feed, r, feed_id, path, this_id, title, newest)
         files[path] = DeferredFile(_key(path, this_id, title, community.url, shown), render)
     if history.community.follows:
         neighbour_pages, neighbour_files = _neighbour_pages(r, neighbours, community.url)
