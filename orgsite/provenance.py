@@ -14,7 +14,7 @@ the lineage of the side its version came from, and a version both sides hold kee
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from orgsite.model import short_id
@@ -52,12 +52,20 @@ def _joined(lineages: Sequence[Lineage], position: dict[str, int]) -> tuple[str,
     return tuple(sorted(writers, key=position.__getitem__))
 
 
-def lineages(commits: Iterable[CommitWrites]) -> dict[str, Lineage]:
-    """The lineage of every file under posts/ at the last commit of `commits` (given parents first)."""
+def lineages(
+    commits: Iterable[CommitWrites],
+    *,
+    start: Mapping[str, Mapping[str, Lineage]] | None = None,
+    position: Mapping[str, int] | None = None,
+) -> dict[str, Lineage]:
+    """The lineage of every file under posts/ at the last commit of `commits` (given parents first).
+
+    `start`: the lineages at earlier commits that `commits` build on (the fold goes on from there);
+    `position`: every commit's place in the branch, oldest first (by default, its place in `commits`)."""
     history = list(commits)
-    position = {c.commit: n for n, c in enumerate(history)}
+    position = position or {c.commit: n for n, c in enumerate(history)}
     children = Counter(p for c in history for p in set(c.parents))
-    states: dict[str, dict[str, Lineage]] = {}
+    states: dict[str, dict[str, Lineage]] = {commit: dict(state) for commit, state in (start or {}).items()}
     state: dict[str, Lineage] = {}
     for c in history:
         parents = [states.get(p, {}) for p in c.parents]

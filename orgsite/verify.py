@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from orgsite import policy
+from orgsite import kept_lineages, policy
 from orgsite.commitsig import split_signed_commit
 from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path, neighbour_reply, parse_post
 from orgsite.errors import OrgsiteError, RepoError
@@ -156,11 +156,28 @@ class Verifier:
         return CommitWrites(commit, parents, written, taken)
 
     def lineages(
-        self, commits: Sequence[str], first_parent_diffs: dict[str, dict[str, str | None]] | None = None
+        self,
+        commits: Sequence[str],
+        first_parent_diffs: dict[str, dict[str, str | None]] | None = None,
+        *,
+        built_on: str | None = None,
     ) -> dict[str, Lineage]:
-        """The provenance of every file under posts/ at the last of `commits` (the branch, parents first)."""
+        """The provenance of every file under posts/ at the last of `commits` (the branch, parents first).
+
+        `built_on`: a commit of `commits` that comes after every older one and that every newer one
+        builds on (walks.Walk): the fold goes on from the lineages kept for it, when there are any."""
         diffs = first_parent_diffs or {}
-        return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
+        kept = kept_lineages.kept_at(self.repo, built_on) if built_on else None
+        if kept is None:
+            found = lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
+        else:
+            new = commits[commits.index(built_on) + 1 :]
+            position = {c: n for n, c in enumerate(commits)}
+            found = lineages((self.commit_writes(c, diffs.get(c)) for c in new), start={built_on: kept},
+                             position=position)  # fmt: skip
+        if commits:
+            kept_lineages.keep(self.repo, commits[-1], found)
+        return found
 
     def keyring(self, commit: str) -> Keyring:
         """A keyring of exactly the public keys in `members/keys/` as of `commit`."""

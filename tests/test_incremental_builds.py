@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import tomllib
 
+from orgsite.repo import CommunityRepo
+from orgsite.site.history import read_history
 from tests.people import run
 from tests.test_site_check import tree
 
@@ -153,3 +155,36 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     assert [path for path in ours if ours[path] != theirs[path]] == []
     build(community.bare, site, "--full")  # a full build shares nothing with a spare: none is kept
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(community):
+    """The walk and the posts' lineages are taken from the last build's when a push only added on top
+    (a merge of older work is walked and folded anew): the history read is the same either way."""
+    bob, carol = community.bob, community.carol
+    repo = CommunityRepo(community.bare)
+
+    def read(*, afresh: bool):
+        if afresh:
+            (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
+        history = read_history(repo, "main")
+        return ([c.id for c in history.commits], [c.position for c in history.commits],
+                [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts])  # fmt: skip
+
+    bob.post("hello", "Hello", "Hi.\n")
+    assert bob.push().ok
+    read(afresh=True)
+    carol.pull()
+    carol.post("garden", "The garden", "Tomatoes.\n")  # made on the tip bob pushed...
+    bob.post("news", "News", "Cake.\n")
+    assert bob.push().ok
+    kept = read(afresh=False)  # (one post on top: taken on from the last read)
+    assert kept == read(afresh=True)
+    carol.git("pull", "-q", "--no-rebase", "--no-edit", "-S")  # ...merged after bob's: older work comes in
+    assert len(carol.git("log", "-1", "--format=%P").split()) == 2
+    assert carol.push().ok
+    merged = read(afresh=False)
+    assert merged == read(afresh=True)
+    bob.pull()
+    bob.post("more", "More", "More cake.\n")
+    assert bob.push().ok
+    assert read(afresh=False) == read(afresh=True)

@@ -3,7 +3,11 @@ tests): each history is a list of commits, oldest first; the fold says who wrote
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from orgsite.provenance import CommitWrites, lineages
+from orgsite.walks import extends_walk
 
 
 def commit(name, parents=(), written=None, taken=None):
@@ -105,3 +109,34 @@ def test_a_side_branch_shared_by_two_children_is_not_disturbed():
     ]
     assert writers(history) == ("B1", "B2")
     assert writers(history, "posts/carol/y.md") == ("C1",)
+
+
+PATHS = ["posts/bob/x.md", "posts/bob/y.md", "posts/carol/z.md"]
+WRITES = st.dictionaries(st.sampled_from(PATHS), st.sampled_from(["v1", "v2", "v3", None]), max_size=2)
+
+
+@st.composite
+def histories(draw):
+    """Commits oldest first, each on one or two earlier commits, writing and (merges) taking files."""
+    history = [INTRO]
+    for n in range(draw(st.integers(1, 12))):
+        earlier = [c.commit for c in history]
+        parents = draw(st.lists(st.sampled_from(earlier), min_size=1, max_size=2, unique=True))
+        taken = draw(WRITES) if len(parents) == 2 else {}
+        history.append(commit(f"c{n}", parents, draw(WRITES), taken))
+    return history
+
+
+@settings(max_examples=300, deadline=None)
+@given(history=histories())
+def test_the_fold_goes_on_from_a_kept_state_as_if_it_had_never_stopped(history):
+    """A build keeps the lineages at its tip; the next folds only the commits a push added on top."""
+    everything = lineages(history)
+    position = {c.commit: n for n, c in enumerate(history)}
+    for split in range(1, len(history)):
+        head, tail = history[:split], history[split:]
+        old_tip = head[-1].commit
+        if extends_walk([c.commit for c in tail], {c.commit: c.parents for c in tail}, old_tip):
+            kept = lineages(head)
+            assert lineages(tail, start={old_tip: kept}, position=position) == everything
+            assert kept == lineages(head)  # the kept state is read, never changed

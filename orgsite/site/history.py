@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orgsite import walks
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path
 from orgsite.errors import OrgsiteError
@@ -253,13 +254,14 @@ def read_history(
         raise OrgsiteError(f"{repo.git_dir}: there is no branch '{branch}' to build")
     snapshots = Snapshots(repo)
     intro = snapshots.introduction(tip, introduction)
-    order = repo.walk(tip)  # parents first
+    walked = walks.walk(repo, tip)
+    order = walked.order  # parents first
     repo.keep_first_parent_diffs()  # judged first, then shown: each commit is diffed once
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
         verdicts = judge_all(verifier, order, progress)
         commits = _read_commits(repo, order, verdicts, progress)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
-        files = verifier.lineages(order, first_parent_diffs)
+        files = verifier.lineages(order, first_parent_diffs, built_on=walked.built_on)
         community = snapshots.community(tip)
         members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []
