@@ -3,6 +3,7 @@ pages and files whose inputs differ, and the result is the full build's bytes, f
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 
@@ -188,3 +189,21 @@ def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(com
     bob.post("more", "More", "More cake.\n")
     assert bob.push().ok
     assert read(afresh=False) == read(afresh=True)
+
+
+def test_a_post_page_shows_one_main_heading_whichever_way_it_is_built(community, tmp_path):
+    """Post pages are laid into a page MkDocs built once (Material's title heading included), but a
+    post with a heading of its own is built by MkDocs, which then leaves the title heading out."""
+    bob = community.bob
+    bob.post("plain", "Plain words", "Nothing but text.\n")
+    bob.post("headed", "Headed", "# A heading of my own\n\nAnd text.\n")
+    assert bob.push().ok
+    site = tmp_path / "site"
+    build(community.bare, site)
+    plain = (site / "posts/bob/plain/index.html").read_text()
+    headed = (site / "posts/bob/headed/index.html").read_text()
+    assert plain.count("<h1") == 1 and "<h1>Plain words</h1>" in plain
+    assert "<title>Plain words - " in plain and "Nothing but text." in plain
+    assert headed.count("<h1") == 1 and "A heading of my own</h1>" in headed and "<title>Headed - " in headed
+    index = json.loads((site / "search/search_index.json").read_text())
+    assert {d["location"] for d in index["docs"] if d["title"] == "Plain words"} == {"posts/bob/plain/"}

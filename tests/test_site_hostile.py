@@ -3,11 +3,13 @@ whose hook was bypassed (or whose posts are merely large) still finish, with the
 
 from __future__ import annotations
 
+import html
 import json
 
 import feedparser
 
 from orgsite.site.history import PostInfo
+from orgsite.site.mkdocs_docs import PROTOTYPE_CONTENT, PROTOTYPE_NAME, PROTOTYPE_TITLE
 from orgsite.site.pages import render_bodies
 from tests.html_scan import article_text, page
 from tests.test_site import _bypass_hook, build
@@ -120,14 +122,20 @@ def test_a_chain_of_thousands_of_replies_is_walked_without_recursion():
     assert [depth for _, depth in first.thread()][-1] == 4999
 
 
-def test_a_commit_message_holding_the_page_templates_markers_is_shown_as_written(community, tmp_path):
+def test_text_holding_the_page_templates_markers_is_shown_as_written(community, tmp_path):
     bob = community.bob
-    markers = "orgsite-prototype-title commits/orgsite-prototype.html <!--orgsite-prototype-content-->"
+    markers = f"{PROTOTYPE_TITLE} commits/{PROTOTYPE_NAME}.html posts/bob/{PROTOTYPE_NAME}/ {PROTOTYPE_CONTENT}"
     bob.write("posts/bob/hello.md", "---\ntitle: Hello\n---\nHi\n")
     commit = bob.commit(f"Hello\n\n{markers}")
+    # A post named like the prototype of its folder's pages, its title and text holding the markers.
+    bob.post("orgsite-prototype", f"Title {markers}", f"Text {markers}\n")
     assert bob.push().ok
     site = tmp_path / "site"
     assert build(community.bare, site).returncode == 0
     text = article_text(page(site, f"commits/{commit}.html"))
-    assert "orgsite-prototype-title commits/orgsite-prototype.html" in text
-    assert "&lt;!--orgsite-prototype-content--&gt;" in page(site, f"commits/{commit}.html")
+    assert f"{PROTOTYPE_TITLE} commits/{PROTOTYPE_NAME}.html" in text
+    assert html.escape(PROTOTYPE_CONTENT) in page(site, f"commits/{commit}.html")
+    post = page(site, "posts/bob/orgsite-prototype/index.html")
+    assert f"Title {markers}" in article_text(post) and f"Text {markers}" in article_text(post)
+    assert f"<title>Title {html.escape(markers)} - " in post
+    assert (site / "posts/bob/hello/index.html").exists() and not list(site.rglob(f"{PROTOTYPE_NAME}*"))

@@ -36,10 +36,17 @@ from orgsite.site.build_state import (
 )
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, NOT_LISTED, digests, parse_manifest, write_manifest
-from orgsite.site.mkdocs_docs import Docs, HtmlStore, StoredPage, stamp_pages, write_docs
+from orgsite.site.mkdocs_docs import (
+    Docs,
+    HtmlStore,
+    StoredPage,
+    indexed_content,
+    searchable,
+    stamp_pages,
+    write_docs,
+)
 from orgsite.site.neighbours import read_neighbours
-from orgsite.site.pages import NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
-from orgsite.site.safe_markdown import plain_excerpt
+from orgsite.site.pages import IN_NAV, NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
 
@@ -47,7 +54,6 @@ NO_URL_NOTE = (
     "community.toml sets no url: feed entries link relative to the feed, which some feed readers do not follow "
     '(an operator can add url = "https://…/")'
 )
-MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
 HTML_HELD_IN_MEMORY = 64 * 2**20  # characters of rendered pages a build holds; the rest wait in files
 EMPTY_SITEMAP = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n'
 SITE_MARKER = ".orgsite-site"  # marks a folder orgsite may replace: never overwrite anything else
@@ -116,9 +122,10 @@ def _mkdocs_build(
             if made is not None:
                 page.content = made.html
             # What one page adds to the search index is bounded: a long post is indexed by its start.
-            if len(page.content) > MAX_INDEXED_CHARS:
+            indexed = indexed_content(page.content)
+            if indexed != page.content:
                 self.full_content[page.file.src_uri] = page.content
-                page.content = plain_excerpt(page.content, MAX_INDEXED_CHARS)
+                page.content = indexed
             return context
 
         @event_priority(-100)  # after the search plugin has indexed the page
@@ -133,6 +140,13 @@ def _mkdocs_build(
         def on_post_page(self, output: str, *, page, config) -> str:
             page.content = None  # written: let it go (see on_page_content)
             return output
+
+        @event_priority(100)  # before the search plugin writes its index
+        def on_post_build(self, *, config) -> None:
+            search = config.plugins.get("material/search")
+            for made in generated.stamped if search else ():
+                if made.searchable:  # MkDocs built only its folder's prototype: index it as if built
+                    search.search_index.add_entry_from_context(searchable(made))
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()
@@ -405,9 +419,9 @@ def _build_all(
     generated = write_docs(pages, files, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance)
-    stamp_pages(site, generated.stamped)
+    stamped = stamp_pages(site, generated.stamped)
     _finish(site)
-    write_manifest(site, history.tip, digests(site))
+    write_manifest(site, history.tip, digests(site, known=stamped))
 
 
 def _build_changes(
@@ -417,12 +431,11 @@ def _build_changes(
     """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
     partial = scratch / "partial"
     # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
-    in_nav = {path for entry in NAV + [{"Neighbours": NEIGHBOURS_INDEX}] for path in entry.values()}
-    nav_pages = [p for p in pages if p.path in in_nav and p not in todo.pages]
+    nav_pages = [p for p in pages if p.path in IN_NAV and p not in todo.pages]
     generated = write_docs(todo.pages + nav_pages, todo.files, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance)
-    stamp_pages(partial, generated.stamped)
+    stamped = stamp_pages(partial, generated.stamped)
     manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
@@ -437,7 +450,7 @@ def _build_changes(
     )
     _write_new(site / INDEX_PATH, canonical(index))
     for relative in [*written, INDEX_PATH]:
-        manifest[relative] = hashlib.sha256((site / relative).read_bytes()).hexdigest()
+        manifest[relative] = stamped.get(relative) or hashlib.sha256((site / relative).read_bytes()).hexdigest()
     (site / MANIFEST_NAME).unlink()
     write_manifest(site, history.tip, dict(sorted(manifest.items())))
 

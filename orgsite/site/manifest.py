@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,13 +27,16 @@ class Manifest:
     files: dict[str, str]  # path (with /) -> SHA-256 hex
 
 
-def digests(site: Path) -> dict[str, str]:
-    """The SHA-256 of every file under `site` but the manifest and marker, by relative path."""
-    return {
-        path.relative_to(site).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(site.rglob("*"))
-        if path.is_file() and path.relative_to(site).as_posix() not in NOT_LISTED
-    }
+def digests(site: Path, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The SHA-256 of every file under `site` but the manifest and marker, by relative path (those in
+    `known` as given there: the build that wrote them hashed what it wrote)."""
+    known = known or {}
+    found = {}
+    for path in sorted(site.rglob("*")):
+        relative = path.relative_to(site).as_posix()
+        if relative not in NOT_LISTED and path.is_file():
+            found[relative] = known.get(relative) or hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
 
 
 def write_manifest(site: Path, tip: str, files: dict[str, str]) -> None:

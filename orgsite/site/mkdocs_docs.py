@@ -4,6 +4,7 @@ prototype page of their folder instead of being built one by one."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import re
@@ -14,24 +15,58 @@ from pathlib import Path
 import yaml
 
 from orgsite.site.pages import Page, output_of, url_of
+from orgsite.site.safe_markdown import plain_excerpt
 
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
+MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
+
+
+def _shown_title(title: str) -> str:
+    # HTML-escaped because Material prints the title unescaped; a one-line title shows its line-break
+    # characters as spaces (YAML's dumper would fold them).
+    return _LINE_BREAKS.sub(" ", html.escape(title))
+
+
+def page_meta(page: Page | StoredPage) -> dict[str, object]:
+    """The page's front matter, as MkDocs reads it (page.meta)."""
+    front: dict[str, object] = {"hide": ["navigation", "toc"]}
+    if page.title:  # the home page has none: Material then titles it with the community's name alone
+        front["title"] = _shown_title(page.title)
+    if not page.searchable:
+        front["search"] = {"exclude": True}
+    return front
 
 
 def front_matter(page: Page | StoredPage) -> str:
     """The page's Markdown file: front matter only; MkDocs gets the HTML from the build's plugin."""
-    # The title is HTML-escaped because Material prints it unescaped; YAML's own dumper keeps every
-    # Unicode character (an emoji stays one character, never a pair of escaped surrogates), but
-    # would fold its line-break characters, which a one-line title shows as spaces.
-    front: dict[str, object] = {"hide": ["navigation", "toc"]}
-    if page.title:  # the home page has none: Material then titles it with the community's name alone
-        front["title"] = _LINE_BREAKS.sub(" ", html.escape(page.title))
-    if not page.searchable:
-        front["search"] = {"exclude": True}
-    return "---\n" + yaml.safe_dump(front, allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
+    # YAML's own dumper keeps every Unicode character (an emoji stays one character, never a pair of
+    # escaped surrogates).
+    return "---\n" + yaml.safe_dump(page_meta(page), allow_unicode=True, width=1_000_000, sort_keys=False) + "---\n"
 
 
-PROTOTYPE_NAME = "orgsite-prototype"
+def indexed_content(page_html: str) -> str:
+    """What search indexes of a page's HTML: a long page by its start."""
+    return page_html if len(page_html) <= MAX_INDEXED_CHARS else plain_excerpt(page_html, MAX_INDEXED_CHARS)
+
+
+@dataclass(frozen=True)
+class SearchablePage:
+    """What Material's search index reads of a page (`add_entry_from_context`), for a stamped page."""
+
+    meta: dict[str, object]
+    content: str
+    url: str
+    title: str
+    toc: tuple = ()  # generated pages have no Markdown headings: MkDocs gives them an empty one
+
+
+def searchable(page: Page | StoredPage) -> SearchablePage:
+    """The stamped `page` as Material's search index reads a page MkDocs built."""
+    meta = page_meta(page)
+    return SearchablePage(meta, indexed_content(page.html), url_of(page.path), str(meta.get("title", "")))
+
+
+PROTOTYPE_NAME = "_orgsite-prototype"  # no post, handle or tag can have this name (see content)
 PROTOTYPE_TITLE = "orgsite-prototype-title"
 PROTOTYPE_CONTENT = "<!--orgsite-prototype-content-->"
 
@@ -103,8 +138,8 @@ def write_docs(
     page_count = len(pages)
     stamped = [page for page in pages if page.stamped]
     built = [page for page in pages if not page.stamped]
-    for folder in sorted({posixpath.dirname(page.path) for page in stamped}):
-        built.append(Page(f"{folder}/{PROTOTYPE_NAME}.md", PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False))
+    for prototype in sorted({prototype_of(page.path) for page in stamped}):
+        built.append(Page(prototype, PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False))
     for page in built:
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,27 +152,47 @@ def write_docs(
     return Docs({page.path: page for page in built}, stamped, page_count)
 
 
-def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> None:
-    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes."""
+def prototype_of(doc_path: str) -> str:
+    """The page MkDocs builds for `doc_path` to be stamped into. What MkDocs and Material write into a
+    page that is not in the navigation, besides its title, address and text, is its links to the other
+    pages, which depend on how deep its address is (and MkDocs shortens those into its own top folder),
+    and for the pages that are files, on their folder."""
+    url = url_of(doc_path)
+    if url.endswith(".html"):
+        return f"{posixpath.dirname(doc_path)}/{PROTOTYPE_NAME}.md"
+    depth = url.count("/")
+    top = doc_path.split("/", 1)[0]
+    return "/".join([top] + [PROTOTYPE_NAME] * (depth - 1) if depth > 1 else [PROTOTYPE_NAME]) + ".md"
+
+
+def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, str]:
+    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes;
+    returns the SHA-256 of each page written, by its path in the site."""
     prototypes: dict[str, str] = {}
+    written: dict[str, str] = {}
     for page in stamped:
-        folder = posixpath.dirname(page.path)
-        prototype = f"{folder}/{PROTOTYPE_NAME}.md"
-        if folder not in prototypes:
-            prototypes[folder] = (site / output_of(prototype)).read_text(encoding="utf-8")
+        prototype = prototype_of(page.path)
+        if prototype not in prototypes:
+            prototypes[prototype] = (site / output_of(prototype)).read_text(encoding="utf-8")
         # The page's own text goes in last: what a member wrote (a commit message) may hold the
         # prototype's markers, and no later replacement may touch it.
         filled = (
-            prototypes[folder]
+            prototypes[prototype]
             .replace(url_of(prototype), url_of(page.path))  # the canonical address, with a url
-            .replace(PROTOTYPE_TITLE, html.escape(page.title))
-            .replace(PROTOTYPE_CONTENT, page.html)
+            .replace(PROTOTYPE_TITLE, _shown_title(page.title))
+            .replace(PROTOTYPE_CONTENT, page.html + page.unindexed)
         )
-        target = site / output_of(page.path)
+        data = filled.encode("utf-8")
+        output = output_of(page.path)
+        target = site / output
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(filled, encoding="utf-8")
-    for folder in prototypes:
-        built = site / output_of(f"{folder}/{PROTOTYPE_NAME}.md")
+        target.write_bytes(data)
+        written[output] = hashlib.sha256(data).hexdigest()
+    for prototype in sorted(prototypes, key=lambda path: -path.count("/")):  # the deepest first
+        built = site / output_of(prototype)
         built.unlink()
-        if built.name == "index.html":
-            built.parent.rmdir()
+        for folder in built.parents:  # (the folders only the prototypes made)
+            if folder == site or any(folder.iterdir()):
+                break
+            folder.rmdir()
+    return written

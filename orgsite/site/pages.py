@@ -40,6 +40,7 @@ NAV = [
     {"Membership": "membership.md"},
     {"Help": "help/index.md"},
 ]
+IN_NAV = frozenset(path for entry in [*NAV, {"Neighbours": NEIGHBOURS_INDEX}] for path in entry.values())
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Page:
     html: str
     searchable: bool = True
     # A stamped page needs nothing page-specific from the theme, so it may be made from one built
-    # prototype page of its folder (the commit pages: most of the pages).
+    # prototype page (see mkdocs_docs.prototype_of; most of the pages).
     stamped: bool = False
     # HTML shown after `html` but kept out of the search index (MkDocs gets it after indexing).
     unindexed: str = ""
@@ -124,6 +125,12 @@ def _diff_class(line: str) -> str:
     return {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
 
 
+@functools.lru_cache(maxsize=256)
+def _text(patch: FilePatch) -> str:
+    # A page asks for a diff's text several times; a text is made from the blobs each time it is asked.
+    return patch.text
+
+
 def diff_html(patch: FilePatch) -> markupsafe.Markup:
     """A file's diff as an escaped, line-classed <pre> block, cut at MAX_DIFF_LINES lines or MAX_DIFF_BYTES."""
     if patch.too_large:
@@ -131,11 +138,11 @@ def diff_html(patch: FilePatch) -> markupsafe.Markup:
             f'<p class="orgsite-meta">Too large to show here: {patch.too_large // 1024} KB '
             "(<code>git show</code> shows it).</p>"
         )
-    text = patch.text[:MAX_DIFF_BYTES]
-    lines = text.splitlines()
+    whole = _text(patch)
+    lines = whole[:MAX_DIFF_BYTES].splitlines()
     shown = [f'<span class="{_diff_class(line)}">{html.escape(line)}</span>' for line in lines[:MAX_DIFF_LINES]]
-    if len(lines) > MAX_DIFF_LINES or len(patch.text) > MAX_DIFF_BYTES:
-        rest = len(patch.text) - len("\n".join(lines[:MAX_DIFF_LINES]))
+    if len(lines) > MAX_DIFF_LINES or len(whole) > MAX_DIFF_BYTES:
+        rest = len(whole) - len("\n".join(lines[:MAX_DIFF_LINES]))
         shown.append(f'<span class="hunk">… {rest // 1024 + 1} KB more (<code>git show</code> shows it)</span>')
     # tabindex: a wide diff scrolls sideways, and keyboard users must be able to reach it to scroll it.
     return markupsafe.Markup('<pre class="orgsite-diff" tabindex="0">' + "\n".join(shown) + "\n</pre>")
@@ -146,7 +153,7 @@ def within_budget(patches: Sequence[FilePatch], budget: int) -> list[tuple[FileP
     so a commit page stays small whatever the commit holds (the files past it are listed by name)."""
     shown = []
     for patch in patches:
-        cost = min(len(patch.text), MAX_DIFF_BYTES)
+        cost = min(len(_text(patch)), MAX_DIFF_BYTES)
         shown.append((patch, cost <= budget))
         budget -= cost if cost <= budget else budget
     return shown
@@ -291,7 +298,6 @@ class _Renderer:
         context: dict[str, object],
         *,
         searchable: bool = False,
-        stamped: bool = False,
         unindexed_template: str | None = None,
     ) -> Page:
         """One page rendered from `template` (and `unindexed_template`, kept out of search) with `context`."""
@@ -299,6 +305,10 @@ class _Renderer:
         unindexed = ""
         if unindexed_template:
             unindexed = self.env.get_template(unindexed_template).render(root=root_of(path), **context)
+        # Stamped into a prototype built by MkDocs, but for the pages Material shows differently: those
+        # in the navigation (marked active), without a title (titled with the community's name), and
+        # those with a heading of their own (Material then leaves out the title heading).
+        stamped = path not in IN_NAV and bool(title) and "<h1" not in html and "<h1" not in unindexed
         return Page(path, title, html, searchable, stamped, unindexed)
 
     def listing(
@@ -447,7 +457,7 @@ def _feed(r: _Renderer, community_id: str, path: str, feed_id: str, title: str, 
 def _commit_page(r: _Renderer, commit: CommitInfo) -> Page:
     patches = within_budget(commit.patches, MAX_COMMIT_PAGE_DIFF_BYTES)
     return r.page(f"commits/{commit.id}.md", f"Commit {commit.short}: {commit.subject}", "commit.html",
-                  {"commit": commit, "patches": patches}, stamped=True)  # fmt: skip
+                  {"commit": commit, "patches": patches})  # fmt: skip
 
 
 def _post_page(r: _Renderer, post: PostInfo) -> Page:
