@@ -214,12 +214,21 @@ def bare_mkdocs_project(bare: Path, work: Path) -> Path:
     return config
 
 
-def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
-    """Warm builds by this checkout and by orgsite at `rev`, interleaved, on the same communities."""
+@contextlib.contextmanager
+def checkout_of(rev: str) -> Iterator[Path]:
+    """orgsite's code at `rev`, in a scratch folder."""
     other = Path(tempfile.mkdtemp(prefix="osbench-rev-"))
     try:
         archive = subprocess.run(["git", "archive", rev], cwd=HERE.parent, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(other)], input=archive, check=True)
+        yield other
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
+    """Warm builds by this checkout and by orgsite at `rev`, interleaved, on the same communities."""
+    with checkout_of(rev) as other:
         for posts in sizes:
             bare = community(posts)
             work = Path(tempfile.mkdtemp(prefix="osbench-"))
@@ -236,34 +245,40 @@ def compare_warm(rev: str, sizes: list[int], runs: int) -> None:
                       f"{rev} {there:.1f} s, ratio {here / there:.2f}x", flush=True)  # fmt: skip
             finally:
                 shutil.rmtree(work, ignore_errors=True)
-    finally:
-        shutil.rmtree(other, ignore_errors=True)
 
 
-def bench_incremental(posts: int, runs: int) -> None:
+def bench_incremental(posts: int, runs: int, against: str | None = None) -> None:
     """After a full build, one post pushed at a time: the incremental build of the new tip against a full
-    build of the same tip, interleaved, in fresh processes."""
+    build of the same tip (or, with `against`, against the incremental build by orgsite at that commit),
+    interleaved, in fresh processes."""
     work = Path(tempfile.mkdtemp(prefix="osbench-"))
     try:
-        bare = work / "community.git"
-        shutil.copytree(community(posts), bare)  # the cached community stays as it was generated
-        shutil.rmtree(bare / "orgsite-cache", ignore_errors=True)  # the first build finds no verdicts
-        site = work / "site"
-        first = measure(ORGSITE, str(bare), str(site), "full")
-        print(f"{posts} posts: first full build, no cached verdicts: {first['seconds']:.1f} s, peak "
-              f"{first['peak_mib']:.0f} MiB", flush=True)  # fmt: skip
-        runs_of: dict[str, list[dict]] = {"incremental": [], "full": []}
-        for n in range(runs):
-            add_post(bare, n)
-            for kind in ("incremental", "full") if n % 2 == 0 else ("full", "incremental"):
-                extra = ("full",) if kind == "full" else ()
-                out = site if kind == "incremental" else work / "full"
-                runs_of[kind].append(measure(ORGSITE, str(bare), str(out), *extra))
-        inc, full = (statistics.median(r["seconds"] for r in runs_of[k]) for k in ("incremental", "full"))
+        with checkout_of(against) if against else contextlib.nullcontext() as other:
+            bare = work / "community.git"
+            shutil.copytree(community(posts), bare)  # the cached community stays as it was generated
+            shutil.rmtree(bare / "orgsite-cache", ignore_errors=True)  # the first build finds no verdicts
+            first = measure(ORGSITE, str(bare), str(work / "site"), "full")
+            print(f"{posts} posts: first full build, no cached verdicts: {first['seconds']:.1f} s, peak "
+                  f"{first['peak_mib']:.0f} MiB", flush=True)  # fmt: skip
+            other_kind = against or "full"
+            if other:
+                measure(ORGSITE, str(bare), str(work / "site-rev"), "full", code=other)
+            runs_of: dict[str, list[dict]] = {"incremental": [], other_kind: []}
+            for n in range(runs):
+                add_post(bare, n)
+                for kind in ("incremental", other_kind) if n % 2 == 0 else (other_kind, "incremental"):
+                    if kind == "incremental":
+                        runs_of[kind].append(measure(ORGSITE, str(bare), str(work / "site")))
+                    elif other:
+                        runs_of[kind].append(measure(ORGSITE, str(bare), str(work / "site-rev"), code=other))
+                    else:
+                        runs_of[kind].append(measure(ORGSITE, str(bare), str(work / "full"), "full"))
+        inc, theirs = (statistics.median(r["seconds"] for r in runs_of[k]) for k in ("incremental", other_kind))
         peak = {k: max(r["peak_mib"] for r in v) for k, v in runs_of.items()}
+        what = f"incremental build at {against}" if against else "full build"
         print(f"{posts} posts, one post pushed, medians of {runs}: incremental build {inc:.2f} s "
-              f"(peak {peak['incremental']:.0f} MiB), full build {full:.1f} s (peak {peak['full']:.0f} MiB), "
-              f"ratio {inc / full:.3f}x", flush=True)  # fmt: skip
+              f"(peak {peak['incremental']:.0f} MiB), {what} {theirs:.2f} s (peak {peak[other_kind]:.0f} MiB), "
+              f"ratio {inc / theirs:.3f}x", flush=True)  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -273,14 +288,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 3000])
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--against", metavar="REV", help="also time warm builds by orgsite at REV, interleaved")
+    parser.add_argument("--against", metavar="REV", help="also time warm builds by orgsite at REV, interleaved "
+                        "(with --incremental: its incremental builds, in place of full builds)")
     parser.add_argument("--incremental", action="store_true", help="time one-post incremental builds instead")
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
     if args.incremental:
         keys(MEMBERS)  # the benches' keyring, for the pushed posts' signatures
         for posts in args.sizes:
-            bench_incremental(posts, args.runs)
+            bench_incremental(posts, args.runs, args.against)
         return
     if args.against:
         compare_warm(args.against, args.sizes, args.runs)
