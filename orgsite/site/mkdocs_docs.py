@@ -8,7 +8,9 @@ import hashlib
 import html
 import posixpath
 import re
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from orgsite.site.safe_markdown import plain_excerpt
 
 _LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 MAX_INDEXED_CHARS = 20_000  # what one page may add to the search index
+_WRITES_WAITING = 64  # stamped pages made but not yet written
 
 
 def _shown_title(title: str) -> str:
@@ -170,24 +173,24 @@ def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, s
     returns the SHA-256 of each page written, by its path in the site."""
     prototypes: dict[str, str] = {}
     written: dict[str, str] = {}
-    for page in stamped:
-        prototype = prototype_of(page.path)
-        if prototype not in prototypes:
-            prototypes[prototype] = (site / output_of(prototype)).read_text(encoding="utf-8")
-        # The page's own text goes in last: what a member wrote (a commit message) may hold the
-        # prototype's markers, and no later replacement may touch it.
-        filled = (
-            prototypes[prototype]
-            .replace(url_of(prototype), url_of(page.path))  # the canonical address, with a url
-            .replace(PROTOTYPE_TITLE, _shown_title(page.title))
-            .replace(PROTOTYPE_CONTENT, page.html + page.unindexed)
-        )
-        data = filled.encode("utf-8")
-        output = output_of(page.path)
-        target = site / output
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        written[output] = hashlib.sha256(data).hexdigest()
+    folders: set[Path] = set()
+    # Two threads write the files while this one fills the next pages: creating a file is the kernel's
+    # work, which then overlaps Python's (at most _WRITES_WAITING pages wait in memory).
+    with ThreadPoolExecutor(max_workers=2) as writers:
+        waiting: deque[Future] = deque()
+        for page in stamped:
+            data = _stamped(site, page, prototypes)
+            output = output_of(page.path)
+            target = site / output
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
+            waiting.append(writers.submit(target.write_bytes, data))
+            written[output] = hashlib.sha256(data).hexdigest()
+            if len(waiting) > _WRITES_WAITING:
+                waiting.popleft().result()
+        for write in waiting:
+            write.result()
     for prototype in sorted(prototypes, key=lambda path: -path.count("/")):  # the deepest first
         built = site / output_of(prototype)
         built.unlink()
@@ -196,3 +199,19 @@ def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, s
                 break
             folder.rmdir()
     return written
+
+
+def _stamped(site: Path, page: Page | StoredPage, prototypes: dict[str, str]) -> bytes:
+    """The page's bytes: its prototype (read once, kept in `prototypes`) with its title, address and text."""
+    prototype = prototype_of(page.path)
+    if prototype not in prototypes:
+        prototypes[prototype] = (site / output_of(prototype)).read_text(encoding="utf-8")
+    # The page's own text goes in last: what a member wrote (a commit message) may hold the
+    # prototype's markers, and no later replacement may touch it.
+    filled = (
+        prototypes[prototype]
+        .replace(url_of(prototype), url_of(page.path))  # the canonical address, with a url
+        .replace(PROTOTYPE_TITLE, _shown_title(page.title))
+        .replace(PROTOTYPE_CONTENT, page.html + page.unindexed)
+    )
+    return filled.encode("utf-8")
