@@ -245,7 +245,8 @@ class _Renderer:
         self, history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
     ) -> None:
         self.history = history
-        self._row_keys: dict[str, tuple] = {}
+        self._post_digests: dict[str, str] = {}
+        self._row_keys: dict[str, str] = {}
         self._commit_keys: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
@@ -338,14 +339,20 @@ class _Renderer:
             key = _key(path, heading, context["newer"], older, [self.row_key(post) for post in chunk])
             yield Deferred(path, key, functools.partial(self.page, path, heading, "post_list.html", context))
 
-    def row_key(self, post: PostInfo) -> tuple:
+    def post_digest(self, post: PostInfo) -> str:
+        """A digest of a post's own record (its path, text and front matter, author, first and last
+        commits): made once, it stands for the post in every key that shows it."""
+        if post.path not in self._post_digests:
+            self._post_digests[post.path] = _key(post.path, post.meta, post.author, post.author_is_former,
+                                                 post.created.id, post.updated.id)  # fmt: skip
+        return self._post_digests[post.path]
+
+    def row_key(self, post: PostInfo) -> str:
         """Everything a conversation's row in a list shows (title, excerpt, author, replies, last reply, tags)."""
         if post.path not in self._row_keys:  # a post has a row in several lists
-            replies = [(reply.path, reply.author, reply.author_is_former, reply.created.id, reply.updated.id)
-                       for reply, _ in post.thread()]  # fmt: skip
             slugs = self.env.globals["tag_slugs"]
-            self._row_keys[post.path] = (post.path, post.meta, post.author, post.author_is_former, post.created.id,
-                                         post.updated.id, replies, [slugs[tag] for tag in post.meta.tags])  # fmt: skip
+            replies = [self.post_digest(reply) for reply, _ in post.thread()]
+            self._row_keys[post.path] = _key(self.post_digest(post), replies, [slugs[tag] for tag in post.meta.tags])
         return self._row_keys[post.path]
 
     def commit_key(self, commit: CommitInfo) -> str:
@@ -358,11 +365,10 @@ class _Renderer:
         """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
         revisions = [(self.commit_key(r.commit), r.patch is None) for r in post.revisions]
         around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
-        replies = [(reply.path, reply.meta, reply.author, reply.author_is_former, reply.created.id, depth)
-                   for reply, depth in post.thread()]  # fmt: skip
+        replies = [(self.post_digest(reply), depth) for reply, depth in post.thread()]
         slugs = self.env.globals["tag_slugs"]
         tags = [(tag, slugs[tag]) for tag in post.meta.tags]
-        return _key(post.path, post.meta, post.author, post.author_is_former, revisions, around, replies, tags)
+        return _key(self.post_digest(post), revisions, around, replies, tags)
 
     def member_page(self, info: MemberInfo) -> Deferred:
         """A member's page, keyed by everything it shows: their entry, when they joined and left (and who
@@ -370,8 +376,7 @@ class _Renderer:
         path = f"members/{info.member.handle}.md"
         moments = [(c.id, c.verdict.handle) if c else None for c in (info.joined, info.left)]
         opened = [self.row_key(post) for post in info.posts if post.parent is None]
-        replies = [(p.path, p.meta.title, p.created.id, p.root.path, p.root.meta.title)
-                   for p in info.posts if p.parent is not None]  # fmt: skip
+        replies = [(self.post_digest(p), p.root.path, p.root.meta.title) for p in info.posts if p.parent is not None]
         render = functools.partial(self.page, path, info.member.name, "member.html", {"info": info})
         return Deferred(path, _key(path, info.member, info.current, moments, opened, replies), render)
 
@@ -438,7 +443,7 @@ def site_pages(
     for path, this_id, title, posts in feeds:
         newest = posts[:FEED_LENGTH]
         # Everything an entry shows of a post: its text (and so its rendered body), author, dates, address.
-        shown = [(p.path, p.meta, p.author, p.updated.id, p.date, p.url) for p in newest]
+        shown = [r.post_digest(p) for p in newest]
         render = functools.partial(_feed, r, feed_id, path, this_id, title, newest)
         files[path] = DeferredFile(_key(path, this_id, title, community.url, shown), render)
     if history.community.follows:
