@@ -145,7 +145,7 @@ def _mkdocs_build(
         def on_post_build(self, *, config) -> None:
             search = config.plugins.get("material/search")
             for made in generated.stamped if search else ():
-                if made.searchable:  # MkDocs built only its folder's prototype: index it as if built
+                if made.searchable:  # MkDocs built only its prototype: index it as if MkDocs had built it
                     search.search_index.add_entry_from_context(searchable(made))
 
     log = logging.getLogger("mkdocs")
@@ -237,8 +237,8 @@ def spare_of(out: Path) -> Path:
 
 
 def _keep_or_remove(previous: Path, spare: Path | None) -> None:
-    """Keep `previous`, a site sharing most of its files with the site at `out`, as `spare` when one is
-    given (and none is there yet); else remove it."""
+    """Keep `previous`, the site a build replaced (sharing most of its files with the new one), as `spare`
+    when one is given and none is there yet; else remove it."""
     if spare is not None:
         try:
             previous.rename(spare)
