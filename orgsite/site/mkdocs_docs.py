@@ -1,6 +1,6 @@
 """The MkDocs side of the pages: each page becomes a Markdown file of front matter in MkDocs' docs
 folder (its HTML is handed over by the build's plugin), and stamped pages are laid into a built
-prototype page of their folder instead of being built one by one."""
+prototype page (see `prototype_of`) instead of being built one by one."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def prototype_of(doc_path: str) -> str:
 
 
 def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, str]:
-    """Write each stamped page into the built `site` from its folder's prototype, then drop the prototypes;
+    """Write each stamped page into the built `site` from its prototype, then drop the prototypes;
     returns the SHA-256 of each page written, by its path in the site."""
     prototypes: dict[str, str] = {}
     written: dict[str, str] = {}
