@@ -5,11 +5,22 @@ callers simply compute again."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 
 _SCAN_ABOVE = 5_000  # commits asked for at once
+
+
+def made_by(*modules: ModuleType, versions: Iterable[str] = ()) -> str:
+    """A context for texts these modules' code made (with these libraries' `versions`): any change to
+    that code or those versions is another context, so nothing they made before is read again."""
+    h = hashlib.sha256()
+    for part in [Path(str(module.__file__)).read_bytes() for module in modules] + [v.encode() for v in versions]:
+        h.update(hashlib.sha256(part).digest())
+    return h.hexdigest()
 
 
 class KeyedStore:

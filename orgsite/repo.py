@@ -94,6 +94,8 @@ class CommunityRepo:
                 f"{path} is not a Git repository ({e}); run this in a clone of the community or give its path"
             ) from e
         self._kept_diffs: dict[str, pygit2.Diff] | None = None
+        # A page asks for a diff's text several times (its size, then its lines): made once.
+        self._blob_patch_text = functools.lru_cache(maxsize=64)(self._diff_of_blobs)
         if include_quarantine:
             # In a pre-receive hook the pushed objects sit in a quarantine directory that
             # git names in the environment; libgit2 does not read it by itself.
@@ -375,7 +377,7 @@ class CommunityRepo:
             patches.append(FilePatch(path, status, text, blob, too_large, old_blob, plain))
         return patches
 
-    def _blob_patch_text(self, path: str, old_blob: str | None, new_blob: str | None) -> str:
+    def _diff_of_blobs(self, path: str, old_blob: str | None, new_blob: str | None) -> str:
         """git's diff of one regular file between two versions (None: absent), as a tree diff shows it."""
         old = self._repo[old_blob] if old_blob else None
         new = self._repo[new_blob] if new_blob else None

@@ -9,11 +9,11 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from orgsite import kept_lineages, policy
+from orgsite import policy
 from orgsite.commitsig import split_signed_commit
 from orgsite.content import KEYS_DIR, POSTS_DIR, is_post_path, neighbour_reply, parse_post
 from orgsite.errors import OrgsiteError, RepoError
@@ -160,24 +160,19 @@ class Verifier:
         commits: Sequence[str],
         first_parent_diffs: dict[str, dict[str, str | None]] | None = None,
         *,
-        built_on: str | None = None,
+        start: tuple[str, Mapping[str, Lineage]] | None = None,
     ) -> dict[str, Lineage]:
         """The provenance of every file under posts/ at the last of `commits` (the branch, parents first).
 
-        `built_on`: a commit of `commits` that comes after every older one and that every newer one
-        builds on (walks.Walk): the fold goes on from the lineages kept for it, when there are any."""
+        `start`: a commit of `commits` after every older one, that every newer one builds on (walks.Walk),
+        and the lineages at it: the fold goes on from there through the newer commits alone."""
         diffs = first_parent_diffs or {}
-        kept = kept_lineages.kept_at(self.repo, built_on) if built_on else None
-        if kept is None:
-            found = lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
-        else:
-            new = commits[commits.index(built_on) + 1 :]
-            position = {c: n for n, c in enumerate(commits)}
-            found = lineages((self.commit_writes(c, diffs.get(c)) for c in new), start={built_on: kept},
-                             position=position)  # fmt: skip
-        if commits:
-            kept_lineages.keep(self.repo, commits[-1], found)
-        return found
+        if start is None:
+            return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
+        commit, state = start
+        newer = commits[commits.index(commit) + 1 :]
+        position = {c: n for n, c in enumerate(commits)}
+        return lineages((self.commit_writes(c, diffs.get(c)) for c in newer), start={commit: state}, position=position)
 
     def keyring(self, commit: str) -> Keyring:
         """A keyring of exactly the public keys in `members/keys/` as of `commit`."""

@@ -10,6 +10,8 @@ import tomllib
 from orgsite.repo import CommunityRepo
 from orgsite.site.history import read_history
 from tests.people import run
+from tests.test_push_merges import craft_merge
+from tests.test_site import _bypass_hook
 from tests.test_site_check import tree
 
 
@@ -158,6 +160,17 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:
+    """The history's commits in order, and each published post's author and revisions; `afresh`: with
+    nothing kept from earlier reads."""
+    if afresh:
+        (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
+    history = read_history(repo, "main")
+    return ([c.id for c in history.commits], [c.position for c in history.commits],
+            [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts],
+            sorted(history.warnings))  # fmt: skip
+
+
 def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(community):
     """The walk and the posts' lineages are taken from the last build's when a push only added on top
     (a merge of older work is walked and folded anew): the history read is the same either way."""
@@ -165,11 +178,7 @@ def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(com
     repo = CommunityRepo(community.bare)
 
     def read(*, afresh: bool):
-        if afresh:
-            (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
-        history = read_history(repo, "main")
-        return ([c.id for c in history.commits], [c.position for c in history.commits],
-                [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts])  # fmt: skip
+        return read_what_pages_show(repo, afresh=afresh)
 
     bob.post("hello", "Hello", "Hi.\n")
     assert bob.push().ok
@@ -189,6 +198,32 @@ def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(com
     bob.post("more", "More", "More cake.\n")
     assert bob.push().ok
     assert read(afresh=False) == read(afresh=True)
+
+
+def test_hostile_commits_on_top_of_a_kept_history_are_judged_as_in_a_fresh_read(community):
+    """Commits that bypassed the hook, built on the tip the last build kept: one rewriting another
+    member's post, then a crafted merge taking that post back from an old commit. Going on from the
+    kept walk and lineages, the read is a fresh read's: the rewritten post is not published."""
+    bob, carol = community.bob, community.carol
+    repo = CommunityRepo(community.bare)
+    carol.post("garden", "The garden", "Tomatoes.\n")
+    carol.post("news", "News", "Carol's words.\n")
+    assert carol.push().ok
+    before_news = carol.git("rev-parse", "HEAD~1")
+    read_what_pages_show(repo, afresh=False)  # what the next read goes on from
+    bob.pull()
+    bob.write("posts/carol/news.md", "---\ntitle: News\n---\nBob's words under Carol's name.\n")
+    bob.commit("rewrite carol's post")
+    _bypass_hook(community, bob)
+    rewritten = read_what_pages_show(repo, afresh=False)
+    assert rewritten == read_what_pages_show(repo, afresh=True)
+    assert [path for path, *_ in rewritten[2]] == ["posts/carol/garden.md"]
+    assert any(w.startswith("posts/carol/news.md: not published") for w in rewritten[3])
+    craft_merge(bob, [bob.head(), before_news], {"posts/carol/news.md": carol.head()})  # carol's version back
+    _bypass_hook(community, bob)
+    merged = read_what_pages_show(repo, afresh=False)
+    assert merged == read_what_pages_show(repo, afresh=True)
+    assert "posts/carol/news.md" not in [path for path, *_ in merged[2]]  # its lineage still holds the rewrite
 
 
 def test_a_post_page_shows_one_main_heading_whichever_way_it_is_built(community, tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
-from orgsite.keyed_store import KeyedStore
+from orgsite.keyed_store import KeyedStore, made_by
 from orgsite.progress import SILENT, Advance, Progress
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG, TEMPLATE_DIR
@@ -282,8 +282,7 @@ def _body_memo(repo: CommunityRepo, history: CommunityHistory) -> Iterator[dict[
     import markdown_it
     import nh3
 
-    renderer = [Path(safe_markdown.__file__).read_bytes(), markdown_it.__version__.encode(), nh3.__version__.encode()]
-    context = config_digest(renderer)
+    context = made_by(safe_markdown, versions=[markdown_it.__version__, nh3.__version__])
     store = KeyedStore(repo.cache_dir / "history.sqlite", "bodies", context)
     try:
         memo = store.get_many(body_key(post) for post in history.posts)

@@ -21,6 +21,7 @@ from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
+from orgsite.site import kept_lineages
 from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
 from orgsite.verify import Verifier, judge_all
@@ -261,7 +262,10 @@ def read_history(
         verdicts = judge_all(verifier, order, progress)
         commits = _read_commits(repo, order, verdicts, progress)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
-        files = verifier.lineages(order, first_parent_diffs, built_on=walked.built_on)
+        kept = kept_lineages.kept_at(repo, walked.built_on) if walked.built_on else None
+        start = (walked.built_on, kept) if kept is not None else None
+        files = verifier.lineages(order, first_parent_diffs, start=start)
+        kept_lineages.keep(repo, tip, files)
         community = snapshots.community(tip)
         members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []

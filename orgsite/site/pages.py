@@ -125,12 +125,6 @@ def _diff_class(line: str) -> str:
     return {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
 
 
-@functools.lru_cache(maxsize=256)
-def _text(patch: FilePatch) -> str:
-    # A page asks for a diff's text several times; a text is made from the blobs each time it is asked.
-    return patch.text
-
-
 def diff_html(patch: FilePatch) -> markupsafe.Markup:
     """A file's diff as an escaped, line-classed <pre> block, cut at MAX_DIFF_LINES lines or MAX_DIFF_BYTES."""
     if patch.too_large:
@@ -138,7 +132,7 @@ def diff_html(patch: FilePatch) -> markupsafe.Markup:
             f'<p class="orgsite-meta">Too large to show here: {patch.too_large // 1024} KB '
             "(<code>git show</code> shows it).</p>"
         )
-    whole = _text(patch)
+    whole = patch.text
     lines = whole[:MAX_DIFF_BYTES].splitlines()
     shown = [f'<span class="{_diff_class(line)}">{html.escape(line)}</span>' for line in lines[:MAX_DIFF_LINES]]
     if len(lines) > MAX_DIFF_LINES or len(whole) > MAX_DIFF_BYTES:
@@ -153,7 +147,7 @@ def within_budget(patches: Sequence[FilePatch], budget: int) -> list[tuple[FileP
     so a commit page stays small whatever the commit holds (the files past it are listed by name)."""
     shown = []
     for patch in patches:
-        cost = min(len(_text(patch)), MAX_DIFF_BYTES)
+        cost = min(len(patch.text), MAX_DIFF_BYTES)
         shown.append((patch, cost <= budget))
         budget -= cost if cost <= budget else budget
     return shown

@@ -4,7 +4,6 @@ cache, so a build does not read every post's YAML again (at 10,000 posts that is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,7 +13,7 @@ import yaml
 from orgsite import content
 from orgsite.content import PostMeta, parse_post
 from orgsite.errors import OrgsiteError
-from orgsite.keyed_store import KeyedStore
+from orgsite.keyed_store import KeyedStore, made_by
 
 
 def encode(meta: PostMeta, text_length: int) -> str:
@@ -41,14 +40,9 @@ def _decoded(data: dict, text: str) -> PostMeta:
     return PostMeta(data["title"], date or None, tuple(data["tags"]), data["reply_to"], text[data["body_at"] :])
 
 
-def _context() -> str:
-    parts = [Path(content.__file__).read_bytes(), yaml.__version__.encode()]
-    return hashlib.sha256(b"\0".join(parts)).hexdigest()
-
-
 def parsed_posts(cache_dir: Path, blobs: Iterable[str], read: Callable[[str], bytes]) -> dict[str, PostMeta | str]:
     """For each blob id, what `parse_post` makes of it: the PostMeta, or the error's message."""
-    store = KeyedStore(cache_dir / "history.sqlite", "posts", _context())
+    store = KeyedStore(cache_dir / "history.sqlite", "posts", made_by(content, versions=[yaml.__version__]))
     try:
         blobs = list(dict.fromkeys(blobs))
         known = store.get_many(blobs)

@@ -1,29 +1,22 @@
-"""The lineages of the posts at the last tip a build folded (provenance.lineages), kept in the
+"""The lineages of the posts at the last tip a build read (provenance.lineages), kept in the
 repository's cache: the next build goes on from them through only the commits a push added on top
 (see walks). Only ever an optimisation: what is missing or unreadable is folded again."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 
-from orgsite.keyed_store import KeyedStore
+from orgsite import policy, provenance, repo, verify
+from orgsite.keyed_store import KeyedStore, made_by
 from orgsite.provenance import Lineage
 from orgsite.repo import CommunityRepo
 
 _LAST = "last lineages"  # the store's one entry
-_MADE_BY = ("provenance.py", "policy.py", "verify.py", "repo.py")  # the fold, the merge rules, the diffs
-
-
-def _context() -> str:
-    """Kept lineages are read only by the code that made them."""
-    sources = b"".join((Path(__file__).parent / name).read_bytes() for name in _MADE_BY)
-    return "1:" + hashlib.sha256(sources).hexdigest()
 
 
 def _store(community: CommunityRepo) -> KeyedStore:
-    return KeyedStore(community.cache_dir / "history.sqlite", "lineages", _context())
+    # Read only by the code that made them: the fold, the merge rules, the diffs.
+    return KeyedStore(community.cache_dir / "history.sqlite", "lineages", made_by(provenance, policy, verify, repo))
 
 
 def kept_at(community: CommunityRepo, tip: str) -> dict[str, Lineage] | None:
