@@ -2,8 +2,8 @@
 
 Generated communities (--sizes; 1,000 and 3,000 posts by default; 10,000 takes about half an hour to
 generate) with about 5 signed commits per post (a post and four edits, interleaved; generated once and
-cached under bench/data/). For each: a full `orgsite build` (time and peak memory, in a fresh
-process, verdict cache dropped first) next to a bare `mkdocs build` of the same posts as plain
+cached under bench/data/). For each: a full `orgsite build` (time and peak memory, its own and its
+forked copy's, in a fresh process, verdict cache dropped first) next to a bare `mkdocs build` of the same posts as plain
 Markdown pages (Material, not_in_nav), interleaved, medians of --runs. Add --profile to print where
 orgsite's build spends its time. With --incremental: one post pushed at a time, the incremental build
 of each new tip against a full build of it, interleaved.
@@ -164,7 +164,8 @@ os.environ["NO_MKDOCS_2_WARNING"] = "1"
 start = time.perf_counter()
 {body}
 print(json.dumps({{"seconds": time.perf_counter() - start,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "children_peak_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
 """
 ORGSITE = """
 from pathlib import Path
@@ -319,12 +320,14 @@ def main() -> None:
                 "cold_s": statistics.median(x["seconds"] for x in cold),
                 "warm_s": statistics.median(x["seconds"] for x in warm),
                 "orgsite_mib": max(x["peak_mib"] for x in cold + warm),
+                "forked_mib": max(x["children_peak_mib"] for x in cold + warm),
                 "mkdocs_s": statistics.median(x["seconds"] for x in theirs),
                 "mkdocs_mib": max(x["peak_mib"] for x in theirs),
             }
             print(
                 f"{posts} posts, {commits} commits: orgsite build {r['cold_s']:.1f} s cold (no cached verdicts), "
-                f"{r['warm_s']:.1f} s warm, peak {r['orgsite_mib']:.0f} MiB | bare mkdocs {r['mkdocs_s']:.1f} s, "
+                f"{r['warm_s']:.1f} s warm, peak {r['orgsite_mib']:.0f} MiB (its child, the forked copy, "
+                f"{r['forked_mib']:.0f} MiB) | bare mkdocs {r['mkdocs_s']:.1f} s, "
                 f"peak {r['mkdocs_mib']:.0f} MiB | ratio cold {r['cold_s'] / r['mkdocs_s']:.2f}x, "
                 f"warm {r['warm_s'] / r['mkdocs_s']:.2f}x",
                 flush=True,

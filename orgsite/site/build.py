@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import hashlib
 import html
@@ -13,7 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from orgsite.site.build_state import (
     settle,
     settle_files,
 )
+from orgsite.site.forked import Spread, on_both_cores
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, NOT_LISTED, digests, parse_manifest, write_manifest
 from orgsite.site.mkdocs_docs import (
@@ -41,7 +43,6 @@ from orgsite.site.mkdocs_docs import (
     HtmlStore,
     StoredPage,
     indexed_content,
-    searchable,
     stamp_pages,
     write_docs,
 )
@@ -87,9 +88,13 @@ class _Collect(logging.Handler):
 
 
 def _mkdocs_build(
-    config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory, advance: Advance
-) -> None:
+    config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory, advance: Advance,
+    spread: Spread,
+) -> dict[str, str]:  # fmt: skip
+    """Build the pages of `generated` into `site` with MkDocs and stamp the others (see stamp_pages);
+    returns the SHA-256 of each stamped page, by its path in the site."""
     community = history.community
+    stamped: dict[str, str] = {}
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs import exceptions
     from mkdocs.commands.build import build
@@ -143,10 +148,10 @@ def _mkdocs_build(
 
         @event_priority(100)  # before the search plugin writes its index
         def on_post_build(self, *, config) -> None:
+            # The prototypes are built: stamp the pages, and index them as if MkDocs had built them.
             search = config.plugins.get("material/search")
-            for made in generated.stamped if search else ():
-                if made.searchable:  # MkDocs built only its prototype: index it as if MkDocs had built it
-                    search.search_index.add_entry_from_context(searchable(made))
+            index = search.search_index if search else None
+            stamped.update(stamp_pages(site, generated.stamped, spread, index))
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()
@@ -179,6 +184,7 @@ def _mkdocs_build(
         raise OrgsiteError(f"the site build failed ({config_file}): {detail}") from e
     finally:
         log.removeHandler(collector)
+    return stamped
 
 
 def _material_knows(language: str) -> bool:
@@ -391,6 +397,23 @@ def _write_new(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _write_files(site: Path, files: Mapping[str, bytes | Callable[[], bytes]]) -> dict[str, str]:
+    """Write the site's other files (feeds, attachments) into `site`, each as a new file (see
+    `_write_new`); returns the SHA-256 of each, by its path."""
+    written = {}
+    folders: set[Path] = set()
+    for path, content in files.items():
+        data = content if isinstance(content, bytes) else content()
+        target = site / path
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        target.unlink(missing_ok=True)
+        target.write_bytes(data)
+        written[path] = hashlib.sha256(data).hexdigest()
+    return written
+
+
 def _remove_output(site: Path, relative: str) -> None:
     path = site / relative
     path.unlink(missing_ok=True)
@@ -411,16 +434,21 @@ def _finish(site: Path) -> None:
     _write_new(index, canonical(json.loads(index.read_text(encoding="utf-8"))))
 
 
+def _both_cores(scratch: Path) -> Spread:
+    """Work shared with a forked copy of this process, its results handed back through `scratch`."""
+    return functools.partial(on_both_cores, spool=scratch / "forked-results")
+
+
 def _build_all(
     config_file: Path, scratch: Path, site: Path, pages: list[Page | StoredPage], files: dict,
     history: CommunityHistory, progress: Progress,
 ) -> None:  # fmt: skip
-    generated = write_docs(pages, files, scratch / "docs")
+    generated = write_docs(pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
-        _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance)
-    stamped = stamp_pages(site, generated.stamped)
+        stamped = _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance, _both_cores(scratch))
+    written = _write_files(site, files)
     _finish(site)
-    write_manifest(site, history.tip, digests(site, known=stamped))
+    write_manifest(site, history.tip, digests(site, known={**stamped, **written}))
 
 
 def _build_changes(
@@ -431,24 +459,25 @@ def _build_changes(
     partial = scratch / "partial"
     # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
     nav_pages = [p for p in pages if p.path in IN_NAV and p not in todo.pages]
-    generated = write_docs(todo.pages + nav_pages, todo.files, scratch / "docs")
+    generated = write_docs(todo.pages + nav_pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
-        _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance)
-    stamped = stamp_pages(partial, generated.stamped)
+        stamped = _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance,
+                                _both_cores(scratch))  # fmt: skip
     manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
         manifest.pop(relative, None)
-    written = [output_of(p.path) for p in todo.pages] + list(todo.files)
+    written = [output_of(p.path) for p in todo.pages]
     for relative in written:
         _replace(partial / relative, site / relative)
+    stamped.update(_write_files(site, todo.files))
     index = spliced(
         json.loads((site / INDEX_PATH).read_text(encoding="utf-8")),
         json.loads((partial / INDEX_PATH).read_text(encoding="utf-8")),
         {url_of(p.path) for p in todo.pages},
     )
     _write_new(site / INDEX_PATH, canonical(index))
-    for relative in [*written, INDEX_PATH]:
+    for relative in [*written, *todo.files, INDEX_PATH]:
         manifest[relative] = stamped.get(relative) or hashlib.sha256((site / relative).read_bytes()).hexdigest()
     (site / MANIFEST_NAME).unlink()
     write_manifest(site, history.tip, dict(sorted(manifest.items())))
@@ -532,7 +561,7 @@ def build_site(
             config = _configuration(history, config_file)
             previous = _reusable(copy.wait(), config) if copy else None
             store = HtmlStore(scratch / "html", budget=HTML_HELD_IN_MEMORY)
-            pages, page_digests, page_keys = settle(deferred, previous, store.keep)
+            pages, page_digests, page_keys = settle(deferred, previous, store.keep, _both_cores(scratch))
             files, file_digests, file_keys = settle_files(files, previous)
             todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
             already_built = todo is not None and not todo and previous.commit == history.tip

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from orgsite.site.forked import Spread, here
 from orgsite.site.pages import Deferred, DeferredFile, Page, SiteFile, output_of
 
 STATE_NAME = ".orgsite-build.json"
@@ -90,24 +91,33 @@ class Plan(Generic[Kept]):
         return len(self.pages) + len(self.files) + len(self.removed_outputs)
 
 
+def rendered_with_digests(pages: Iterable[Page | Deferred]) -> Iterator[tuple[Page, str]]:
+    """Each page rendered, with its digest."""
+    for page in pages:
+        made = page.render() if isinstance(page, Deferred) else page
+        yield made, page_digest(made)
+
+
 def settle(
-    pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept]
+    pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept], spread: Spread = here
 ) -> tuple[list[Kept], dict[str, str], dict[str, str]]:
     """The pages to build (every page without a previous build; else those whose key is new), each as
-    `keep` keeps it once rendered; the digest of every page (a page kept by its key keeps its previous
-    digest); and the deferred pages' keys."""
-    to_render: list[Kept] = []
+    `keep` keeps it once rendered (rendered as `spread` shares the work); the digest of every page (a
+    page kept by its key keeps its previous digest); and the deferred pages' keys."""
     digests: dict[str, str] = {}
     keys: dict[str, str] = {}
+    fresh: list[Page | Deferred] = []
     for page in pages:
         if isinstance(page, Deferred):
             keys[page.path] = page.key
             if previous and previous.keys.get(page.path) == page.key and page.path in previous.pages:
                 digests[page.path] = previous.pages[page.path]
                 continue
-            page = page.render()
-        digests[page.path] = page_digest(page)
-        to_render.append(keep(page))
+        fresh.append(page)
+    to_render: list[Kept] = []
+    for made, digest in spread(fresh, rendered_with_digests):
+        digests[made.path] = digest
+        to_render.append(keep(made))
     return to_render, digests, keys
 
 

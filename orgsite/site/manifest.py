@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +33,15 @@ def digests(site: Path, known: Mapping[str, str] | None = None) -> dict[str, str
     `known` as given there: the build that wrote them hashed what it wrote)."""
     known = known or {}
     found = {}
-    for path in sorted(site.rglob("*")):
-        relative = path.relative_to(site).as_posix()
-        if relative not in NOT_LISTED and path.is_file():
-            found[relative] = known.get(relative) or hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
+    for folder, _, names in os.walk(site):
+        prefix = Path(folder).relative_to(site).as_posix() + "/"
+        for name in names:
+            relative = name if prefix == "./" else prefix + name
+            if relative in known:
+                found[relative] = known[relative]
+            elif relative not in NOT_LISTED and os.path.isfile(path := os.path.join(folder, name)):
+                found[relative] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return dict(sorted(found.items()))
 
 
 def write_manifest(site: Path, tip: str, files: dict[str, str]) -> None:

@@ -4,18 +4,21 @@ prototype page (see `prototype_of`) instead of being built one by one."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import posixpath
 import re
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
+from orgsite.site.forked import Spread, here
 from orgsite.site.pages import Page, output_of, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 
@@ -130,10 +133,8 @@ class Docs:
     page_count: int
 
 
-def write_docs(
-    pages: Sequence[Page | StoredPage], files: Mapping[str, bytes | Callable[[], bytes]], docs: Path
-) -> Docs:
-    """Write `pages` (front matter only) and `files` into the empty folder `docs`.
+def write_docs(pages: Sequence[Page | StoredPage], docs: Path) -> Docs:
+    """Write `pages` (front matter only) into the empty folder `docs`.
 
     The pages' HTML is handed to MkDocs after Markdown conversion: running Python-Markdown over
     generated HTML (diffs above all) would only cost time.
@@ -143,15 +144,13 @@ def write_docs(
     built = [page for page in pages if not page.stamped]
     for prototype in sorted({prototype_of(page.path) for page in stamped}):
         built.append(Page(prototype, PROTOTYPE_TITLE, PROTOTYPE_CONTENT, searchable=False))
+    folders: set[Path] = set()
     for page in built:
         target = docs / page.path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
         target.write_text(front_matter(page), encoding="utf-8")
-    for path, content in files.items():
-        data = content if isinstance(content, bytes) else content()
-        target = docs / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
     return Docs({page.path: page for page in built}, stamped, page_count)
 
 
@@ -168,11 +167,42 @@ def prototype_of(doc_path: str) -> str:
     return "/".join([top] + [PROTOTYPE_NAME] * (depth - 1) if depth > 1 else [PROTOTYPE_NAME]) + ".md"
 
 
-def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, str]:
-    """Write each stamped page into the built `site` from its prototype, then drop the prototypes;
-    returns the SHA-256 of each page written, by its path in the site."""
+class SearchIndex(Protocol):
+    """Material's search index, as stamping adds to it (material.plugins.search.plugin.SearchIndex)."""
+
+    entries: list[dict]
+
+    def add_entry_from_context(self, page: SearchablePage) -> None: ...
+
+
+def stamp_pages(
+    site: Path, stamped: Sequence[Page | StoredPage], spread: Spread = here, index: SearchIndex | None = None
+) -> dict[str, str]:
+    """Write each stamped page into the built `site` from its prototype and add the searchable ones to
+    `index` (the work shared as `spread` shares it), then drop the prototypes; returns the SHA-256 of
+    each page written, by its path in the site."""
+    written = {}
+    for output, digest, entries in spread(stamped, functools.partial(_write_stamped, site, index)):
+        written[output] = digest
+        if index is not None:
+            index.entries.extend(entries)
+    prototypes = {prototype_of(page.path) for page in stamped}
+    for prototype in sorted(prototypes, key=lambda path: -path.count("/")):  # the deepest first
+        built = site / output_of(prototype)
+        built.unlink()
+        for folder in built.parents:  # (the folders only the prototypes made)
+            if folder == site or any(folder.iterdir()):
+                break
+            folder.rmdir()
+    return written
+
+
+def _write_stamped(
+    site: Path, index: SearchIndex | None, stamped: Sequence[Page | StoredPage]
+) -> Iterator[tuple[str, str, list[dict]]]:
+    """Write each page into `site` from its prototype; yields its path in the site, its SHA-256 and
+    its search index entries (left for the caller to add: `index` is only borrowed to make them)."""
     prototypes: dict[str, str] = {}
-    written: dict[str, str] = {}
     folders: set[Path] = set()
     # Two threads write the files while this one fills the next pages: creating a file is the kernel's
     # work, which then overlaps Python's (at most _WRITES_WAITING pages wait in memory).
@@ -186,19 +216,17 @@ def stamp_pages(site: Path, stamped: Sequence[Page | StoredPage]) -> dict[str, s
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
             waiting.append(writers.submit(target.write_bytes, data))
-            written[output] = hashlib.sha256(data).hexdigest()
+            entries: list[dict] = []
+            if index is not None and page.searchable:
+                before = len(index.entries)
+                index.add_entry_from_context(searchable(page))
+                entries = index.entries[before:]
+                del index.entries[before:]
+            yield output, hashlib.sha256(data).hexdigest(), entries
             if len(waiting) > _WRITES_WAITING:
                 waiting.popleft().result()
         for write in waiting:
             write.result()
-    for prototype in sorted(prototypes, key=lambda path: -path.count("/")):  # the deepest first
-        built = site / output_of(prototype)
-        built.unlink()
-        for folder in built.parents:  # (the folders only the prototypes made)
-            if folder == site or any(folder.iterdir()):
-                break
-            folder.rmdir()
-    return written
 
 
 def _stamped(site: Path, page: Page | StoredPage, prototypes: dict[str, str]) -> bytes:

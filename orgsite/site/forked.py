@@ -1,0 +1,99 @@
+"""Work shared with a forked copy of the build process, on the machine's other core.
+
+A build's longest steps (rendering thousands of pages with Jinja, laying them into their prototypes)
+are pure Python over the history it has read: a fork inherits that history for free, so the other
+half of the work needs no second reading. The copy renders and writes; it never opens a cache or a
+keyring (SQLite and gpg stay with the parent) and reads the repository only through libgit2's
+memory-mapped packs, which a fork shares safely.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+# Work over items, and who does it: `here` alone, or `on_both_cores` (with its spool given).
+Spread = Callable[[Sequence[Item], Callable[[Sequence[Item]], Iterable[Result]]], Iterable[Result]]
+WORTH_A_FORK = 200  # fewer items than this are done here: a fork costs more than it saves
+
+
+class _Failed:
+    """What the copy hands back when its work raised: the exception, raised again in the parent."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _work_in_copy(work: Callable[[Sequence[Item]], Iterable[Result]], share: Sequence[Item], spool: Path) -> None:
+    """The forked copy's whole life: do `share`, write each result to `spool`, exit without returning."""
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupted build ends both processes at once
+        with spool.open("wb") as out:
+            try:
+                for result in work(share):
+                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as e:  # noqa: BLE001 (handed to the parent, which raises it as its own)
+                pickle.dump(_Failed(e), out, protocol=pickle.HIGHEST_PROTOCOL)
+        status = 0
+    finally:
+        # Never back into the parent's code: no cleanup of its scratch folder, no flush of its buffers.
+        os._exit(status)
+
+
+def _read_back(spool: Path) -> Iterator[object]:
+    with spool.open("rb") as results:
+        while True:
+            try:
+                yield pickle.load(results)
+            except EOFError:
+                return
+
+
+def here(items: Sequence[Item], work: Callable[[Sequence[Item]], Iterable[Result]]) -> Iterable[Result]:
+    """Every result of `work` over `items`, done by this process alone."""
+    return work(items)
+
+
+def on_both_cores(
+    items: Sequence[Item], work: Callable[[Sequence[Item]], Iterable[Result]], spool: Path
+) -> Iterator[Result]:
+    """Every result of `work` over `items`: every other item is done by a forked copy of this process
+    while this one does the rest (yielded as made), then the copy's results are read back from the file
+    `spool`. An exception in either is raised here. Done here alone on one core, without fork, or for
+    few items. `work` must read nothing that a fork cannot share (see the module's docstring)."""
+    if len(items) < WORTH_A_FORK or _cores() < 2 or not hasattr(os, "fork"):
+        yield from here(items, work)
+        return
+    pid = os.fork()
+    if pid == 0:
+        _work_in_copy(work, items[1::2], spool)
+    finished = False
+    try:
+        yield from work(items[0::2])
+        _, status = os.waitpid(pid, 0)
+        finished = True
+        if status != 0:
+            raise RuntimeError(f"the build's second process ended with status {status}")
+        for result in _read_back(spool):
+            if isinstance(result, _Failed):
+                raise result.error
+            yield result
+    finally:
+        if not finished:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        spool.unlink(missing_ok=True)
