@@ -186,7 +186,9 @@ config.plugins.on_shutdown()
 
 
 def measure(body: str, *args: str, code: Path | None = None) -> dict:
-    """Run `body` in a fresh process (with orgsite from the checkout `code`, when given); time and peak memory."""
+    """Run `body` in a fresh process (with orgsite from the checkout `code`, when given); time and peak memory.
+    The disk first writes back what earlier runs wrote: no run pays for another's output."""
+    os.sync()
     prelude = ""
     if code:  # an editable install's finder comes before sys.path: set it aside for the other checkout
         prelude = (

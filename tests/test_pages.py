@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import html
 import re
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orgsite.content import PostMeta
 from orgsite.model import Community, Member, Role, Verdict
 from orgsite.repo import CommitMeta, FilePatch
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo, Revision
 from orgsite.site.mkdocs_docs import front_matter
-from orgsite.site.pages import IN_NAV, POSTS_PER_PAGE, Page, rendered, site_pages, url_of
+from orgsite.site.pages import IN_NAV, POSTS_PER_PAGE, Page, diff_html, rendered, site_pages, url_of
 
 T = 1_750_000_000
 ALICE = Member("alice", "Alice", "a@x", Role.OPERATOR, ("A" * 40,))
@@ -142,3 +146,22 @@ def test_front_matter_escapes_the_title_keeps_it_one_line_and_excludes_pages_fro
     assert "title: A &lt;b&gt; title" in text
     assert "exclude: true" in text
     assert "title" not in front_matter(Page("index.md", "", "<p>home</p>"))
+
+
+_DIFF_LINE = re.compile(r'<span class="(head|hunk|add|del|)">(.*)</span>\Z', re.S)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list('+-@ di<>&"\'\r\x85\u2028xé')), max_size=12), max_size=30))
+def test_a_diff_shows_every_line_escaped_and_classed(lines):
+    text = "\n".join(lines)
+    shown = str(diff_html(FilePatch("posts/bob/x.md", "M", text)))
+    assert shown.startswith('<pre class="orgsite-diff" tabindex="0">') and shown.endswith("\n</pre>")
+    rows = shown[len('<pre class="orgsite-diff" tabindex="0">') : -len("\n</pre>")].split("\n")
+    expected = text.splitlines()
+    assert len(rows) == max(len(expected), 1) if text else rows == [""]
+    for row, line in zip(rows, expected, strict=False):
+        match = _DIFF_LINE.match(row)
+        assert match is not None and "<" not in match[2] and html.unescape(match[2]) == line
+        heads = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")
+        kind = "head" if line.startswith(heads) else {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
+        assert match[1] == kind

@@ -134,7 +134,10 @@ def diff_html(patch: FilePatch) -> markupsafe.Markup:
         )
     whole = patch.text
     lines = whole[:MAX_DIFF_BYTES].splitlines()
-    shown = [f'<span class="{_diff_class(line)}">{html.escape(line)}</span>' for line in lines[:MAX_DIFF_LINES]]
+    # Escaping never adds or removes a line break: the escaped text has the same lines, escaped.
+    escaped = html.escape(whole[:MAX_DIFF_BYTES]).splitlines()
+    shown = [f'<span class="{_diff_class(line)}">{safe}</span>'
+             for line, safe in zip(lines[:MAX_DIFF_LINES], escaped, strict=False)]  # fmt: skip
     if len(lines) > MAX_DIFF_LINES or len(whole) > MAX_DIFF_BYTES:
         rest = len(whole) - len("\n".join(lines[:MAX_DIFF_LINES]))
         shown.append(f'<span class="hunk">… {rest // 1024 + 1} KB more (<code>git show</code> shows it)</span>')
@@ -248,6 +251,7 @@ class _Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # no template changes during a build: no file checks before every page
         )
         self.bodies = render_bodies(history, memo)
         for n in neighbours:
