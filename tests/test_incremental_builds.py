@@ -156,8 +156,17 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     ours, theirs = tree(site), tree(full)
     assert sorted(ours) == sorted(theirs)
     assert [path for path in ours if ours[path] != theirs[path]] == []
-    build(community.bare, site, "--full")  # a full build shares nothing with a spare: none is kept
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    (site / "commits" / first_commit).unlink()  # the served site damaged: a full build writes that page anew
+    (site / "commits" / first_commit).write_text("damaged")
+    build(community.bare, site, "--full")
+    # A full build renders every page, and links to the replaced site's file each file holding exactly the
+    # bytes it would write: the replaced site is the next build's spare, as after an incremental build.
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.spare"]
+    assert (spare / "posts/bob/four/index.html").stat().st_ino == (site / "posts/bob/four/index.html").stat().st_ino
+    assert (site / "commits" / first_commit).read_bytes() == theirs[f"commits/{first_commit}"]
+    assert (spare / "commits" / first_commit).stat().st_ino != (site / "commits" / first_commit).stat().st_ino
+    push_and_build("five")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.spare"]
 
 
 def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:

@@ -47,6 +47,7 @@ from orgsite.site.mkdocs_docs import (
     write_docs,
 )
 from orgsite.site.neighbours import read_neighbours
+from orgsite.site.outputs import write_output
 from orgsite.site.pages import IN_NAV, NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
@@ -89,9 +90,10 @@ class _Collect(logging.Handler):
 
 def _mkdocs_build(
     config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory, advance: Advance,
-    spread: Spread,
+    spread: Spread, replaced: Path | None,
 ) -> dict[str, str]:  # fmt: skip
-    """Build the pages of `generated` into `site` with MkDocs and stamp the others (see stamp_pages);
+    """Build the pages of `generated` into `site` with MkDocs and stamp the others (see stamp_pages: the
+    work shared as `spread` shares it, files the same as in the `replaced` site linked to theirs);
     returns the SHA-256 of each stamped page, by its path in the site."""
     community = history.community
     stamped: dict[str, str] = {}
@@ -151,7 +153,7 @@ def _mkdocs_build(
             # The prototypes are built: stamp the pages, and index them as if MkDocs had built them.
             search = config.plugins.get("material/search")
             index = search.search_index if search else None
-            stamped.update(stamp_pages(site, generated.stamped, spread, index))
+            stamped.update(stamp_pages(site, generated.stamped, spread, index, replaced))
 
     log = logging.getLogger("mkdocs")
     collector = _Collect()
@@ -242,21 +244,17 @@ def spare_of(out: Path) -> Path:
     return out.with_name(f".{out.name}.spare")
 
 
-def _keep_or_remove(previous: Path, spare: Path | None) -> None:
-    """Keep `previous`, the site a build replaced (sharing most of its files with the new one), as `spare`
-    when one is given and none is there yet; else remove it."""
-    if spare is not None:
-        try:
-            previous.rename(spare)
-            return
-        except OSError:  # another build's spare is there already
-            pass
-    shutil.rmtree(previous, ignore_errors=True)
+def _keep_or_remove(previous: Path, keep_as: Path) -> None:
+    """Keep `previous`, the site a build replaced, as `keep_as` when none is there yet; else remove it."""
+    try:
+        previous.rename(keep_as)
+    except OSError:  # another build's is there already
+        shutil.rmtree(previous, ignore_errors=True)
 
 
-def swap_in(new: Path, out: Path, tip: str, *, spare: Path | None = None) -> None:
-    """Make `new` the site at `out` in one rename; the previous site is kept as `spare` when given (else
-    removed) afterwards."""
+def swap_in(new: Path, out: Path, tip: str, *, keep_as: Path) -> None:
+    """Make `new` the site at `out` in one rename; the previous site is kept as `keep_as` (see
+    _keep_or_remove)."""
     (new / SITE_MARKER).unlink(missing_ok=True)  # in a linked copy, the served site's marker
     (new / SITE_MARKER).write_text(
         f"This folder is built by `orgsite build` and replaced whole by the next build.\nbuilt from {tip}\n"
@@ -270,7 +268,7 @@ def swap_in(new: Path, out: Path, tip: str, *, spare: Path | None = None) -> Non
         out.rename(parked)
         new.rename(out)
         new = parked
-    _keep_or_remove(new, spare)
+    _keep_or_remove(new, keep_as)
 
 
 def check_out_dir(out: Path) -> None:
@@ -397,9 +395,11 @@ def _write_new(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_files(site: Path, files: Mapping[str, bytes | Callable[[], bytes]]) -> dict[str, str]:
-    """Write the site's other files (feeds, attachments) into `site`, each as a new file (see
-    `_write_new`); returns the SHA-256 of each, by its path."""
+def _write_files(
+    site: Path, files: Mapping[str, bytes | Callable[[], bytes]], replaced: Path | None = None
+) -> dict[str, str]:
+    """Write the site's other files (feeds, attachments) into `site`, each as a new file (see `_write_new`;
+    a file the same as in the `replaced` site linked to it); returns the SHA-256 of each, by its path."""
     written = {}
     folders: set[Path] = set()
     for path, content in files.items():
@@ -409,7 +409,7 @@ def _write_files(site: Path, files: Mapping[str, bytes | Callable[[], bytes]]) -
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
         target.unlink(missing_ok=True)
-        target.write_bytes(data)
+        write_output(target, data, replaced / path if replaced else None)
         written[path] = hashlib.sha256(data).hexdigest()
     return written
 
@@ -441,12 +441,15 @@ def _both_cores(scratch: Path) -> Spread:
 
 def _build_all(
     config_file: Path, scratch: Path, site: Path, pages: list[Page | StoredPage], files: dict,
-    history: CommunityHistory, progress: Progress,
+    history: CommunityHistory, progress: Progress, replaced: Path | None,
 ) -> None:  # fmt: skip
+    """Build every page and file into `site`, an empty folder (sharing its unchanged files with `replaced`,
+    the site it will replace)."""
     generated = write_docs(pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
-        stamped = _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance, _both_cores(scratch))
-    written = _write_files(site, files)
+        stamped = _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance, _both_cores(scratch),
+                                replaced)  # fmt: skip
+    written = _write_files(site, files, replaced)
     _finish(site)
     write_manifest(site, history.tip, digests(site, known={**stamped, **written}))
 
@@ -462,7 +465,7 @@ def _build_changes(
     generated = write_docs(todo.pages + nav_pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         stamped = _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance,
-                                _both_cores(scratch))  # fmt: skip
+                                _both_cores(scratch), None)  # fmt: skip
     manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
@@ -492,13 +495,15 @@ def _build_into(
     site = scratch / "site"
     if todo is None:
         shutil.rmtree(site, ignore_errors=True)  # a copy made for an incremental build that cannot be
-        _build_all(config_file, scratch, site, pages, files, history, progress)
+        replaced = out if (out / SITE_MARKER).exists() else None
+        _build_all(config_file, scratch, site, pages, files, history, progress, replaced)
     else:
         _build_changes(config_file, scratch, site, todo, pages, history, progress)
     _write_new(site / STATE_NAME, state.to_json())
-    # An incremental build's previous site shares all but the changed files with the new one: kept as the
-    # spare, it spares the next build a copy of the site and this one its removal.
-    swap_in(site, out, history.tip, spare=spare_of(out) if todo is not None else None)
+    # The previous site shares with the new one every file the build did not change (an incremental
+    # build's copy is made of links; a full build links every file it would write the same bytes to):
+    # kept as the spare, it spares the next build a copy of the site and this one its removal.
+    swap_in(site, out, history.tip, keep_as=spare_of(out))
 
 
 @contextlib.contextmanager
@@ -550,7 +555,7 @@ def build_site(
         # An earlier build here: copy it while the history is read (the copy, not `out`, is built upon).
         incremental = not full and (out / STATE_NAME).is_file()
         copy = _LinkedCopy(out, scratch / "site", spare_of(out)) if incremental else None
-        if not incremental:  # a full build shares no file with the spare: it goes with the scratch folder
+        if not incremental:  # a full build does not build upon the spare: it goes with the scratch folder
             with contextlib.suppress(OSError):
                 spare_of(out).rename(scratch / "spare")
         try:

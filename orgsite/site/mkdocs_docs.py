@@ -19,6 +19,7 @@ from typing import Protocol
 import yaml
 
 from orgsite.site.forked import Spread, here
+from orgsite.site.outputs import write_output
 from orgsite.site.pages import Page, output_of, url_of
 from orgsite.site.safe_markdown import plain_excerpt
 
@@ -176,13 +177,15 @@ class SearchIndex(Protocol):
 
 
 def stamp_pages(
-    site: Path, stamped: Sequence[Page | StoredPage], spread: Spread = here, index: SearchIndex | None = None
-) -> dict[str, str]:
-    """Write each stamped page into the built `site` from its prototype and add the searchable ones to
-    `index` (the work shared as `spread` shares it), then drop the prototypes; returns the SHA-256 of
-    each page written, by its path in the site."""
+    site: Path, stamped: Sequence[Page | StoredPage], spread: Spread = here, index: SearchIndex | None = None,
+    replaced: Path | None = None,
+) -> dict[str, str]:  # fmt: skip
+    """Write each stamped page into the built `site` from its prototype (a page the same as in the
+    `replaced` site linked to it) and add the searchable ones to `index` (the work shared as `spread`
+    shares it), then drop the prototypes; returns the SHA-256 of each page written, by its path in the
+    site."""
     written = {}
-    for output, digest, entries in spread(stamped, functools.partial(_write_stamped, site, index)):
+    for output, digest, entries in spread(stamped, functools.partial(_write_stamped, site, index, replaced)):
         written[output] = digest
         if index is not None:
             index.entries.extend(entries)
@@ -198,7 +201,7 @@ def stamp_pages(
 
 
 def _write_stamped(
-    site: Path, index: SearchIndex | None, stamped: Sequence[Page | StoredPage]
+    site: Path, index: SearchIndex | None, replaced: Path | None, stamped: Sequence[Page | StoredPage]
 ) -> Iterator[tuple[str, str, list[dict]]]:
     """Write each page into `site` from its prototype; yields its path in the site, its SHA-256 and
     its search index entries (left for the caller to add: `index` is only borrowed to make them)."""
@@ -215,7 +218,7 @@ def _write_stamped(
             if target.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
-            waiting.append(writers.submit(target.write_bytes, data))
+            waiting.append(writers.submit(write_output, target, data, replaced / output if replaced else None))
             entries: list[dict] = []
             if index is not None and page.searchable:
                 before = len(index.entries)
