@@ -171,6 +171,8 @@ class Verifier:
             return lineages(self.commit_writes(c, diffs.get(c)) for c in commits)
         commit, state = start
         newer = commits[commits.index(commit) + 1 :]
+        if not newer:  # nothing on top of `commit`: its lineages are the last commit's
+            return dict(state)
         position = {c: n for n, c in enumerate(commits)}
         return lineages((self.commit_writes(c, diffs.get(c)) for c in newer), start={commit: state}, position=position)
 

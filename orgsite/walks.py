@@ -38,8 +38,8 @@ def walk(repo: CommunityRepo, tip: str) -> Walk:
     try:
         walked = None
         old_tip, _, known = store.get_many([_LAST]).get(_LAST, "").partition("\n")
-        if old_tip == tip:
-            return Walk(known.split("\n"))
+        if old_tip == tip:  # the same tip again: it extends the last walk by nothing
+            return Walk(known.split("\n"), tip)
         if known and repo.is_commit(old_tip) and repo.is_ancestor(old_tip, tip):
             new = repo.walk(tip, hide=[old_tip])
             if extends_walk(new, {c: repo.parents(c) for c in new}, old_tip):

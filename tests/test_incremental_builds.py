@@ -170,19 +170,22 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
 
 
 def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:
-    """The history's commits in order, and each published post's author and revisions; `afresh`: with
-    nothing kept from earlier reads."""
+    """The history's commits in order (with their verdicts, records and changes), and each published
+    post's author and revisions; `afresh`: with nothing kept from earlier reads."""
     if afresh:
         (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
+        (repo.cache_dir / "last-walk-commits").unlink(missing_ok=True)
     history = read_history(repo, "main")
-    return ([c.id for c in history.commits], [c.position for c in history.commits],
-            [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts],
+    commits = [(c.id, c.position, c.parents, c.meta, c.verdict, [(p.path, p.status, p.blob, p.text) for p in c.patches])
+               for c in history.commits]  # fmt: skip
+    return (commits, [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts],
             sorted(history.warnings))  # fmt: skip
 
 
 def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(community):
-    """The walk and the posts' lineages are taken from the last build's when a push only added on top
-    (a merge of older work is walked and folded anew): the history read is the same either way."""
+    """The walk, the commits (with their verdicts and changes) and the posts' lineages are taken from the
+    last build's when a push only added on top (a merge of older work is walked and folded anew): the
+    history read is the same either way."""
     bob, carol = community.bob, community.carol
     repo = CommunityRepo(community.bare)
 
@@ -207,6 +210,7 @@ def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(com
     bob.post("more", "More", "More cake.\n")
     assert bob.push().ok
     assert read(afresh=False) == read(afresh=True)
+    assert read(afresh=False) == read(afresh=True)  # the same tip again: taken whole from the last read
 
 
 def test_hostile_commits_on_top_of_a_kept_history_are_judged_as_in_a_fresh_read(community):
@@ -226,13 +230,13 @@ def test_hostile_commits_on_top_of_a_kept_history_are_judged_as_in_a_fresh_read(
     _bypass_hook(community, bob)
     rewritten = read_what_pages_show(repo, afresh=False)
     assert rewritten == read_what_pages_show(repo, afresh=True)
-    assert [path for path, *_ in rewritten[2]] == ["posts/carol/garden.md"]
-    assert any(w.startswith("posts/carol/news.md: not published") for w in rewritten[3])
+    assert [path for path, *_ in rewritten[1]] == ["posts/carol/garden.md"]
+    assert any(w.startswith("posts/carol/news.md: not published") for w in rewritten[2])
     craft_merge(bob, [bob.head(), before_news], {"posts/carol/news.md": carol.head()})  # carol's version back
     _bypass_hook(community, bob)
     merged = read_what_pages_show(repo, afresh=False)
     assert merged == read_what_pages_show(repo, afresh=True)
-    assert "posts/carol/news.md" not in [path for path, *_ in merged[2]]  # its lineage still holds the rewrite
+    assert "posts/carol/news.md" not in [path for path, *_ in merged[1]]  # its lineage still holds the rewrite
 
 
 def test_a_post_page_shows_one_main_heading_whichever_way_it_is_built(community, tmp_path):

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from orgsite.content import PostMeta
-from orgsite.model import Community, Member, Role, Verdict
+from orgsite.model import Community, Member, Problem, Role, Rule, Verdict
 from orgsite.repo import CommitMeta, FilePatch
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo, Revision
 from orgsite.site.mkdocs_docs import front_matter
-from orgsite.site.pages import IN_NAV, POSTS_PER_PAGE, Page, diff_html, rendered, site_pages, url_of
+from orgsite.site.pages import (
+    IN_NAV,
+    POSTS_PER_PAGE,
+    Page,
+    commit_key,
+    diff_html,
+    rendered,
+    site_pages,
+    url_of,
+)
 
 T = 1_750_000_000
 ALICE = Member("alice", "Alice", "a@x", Role.OPERATOR, ("A" * 40,))
@@ -165,3 +176,17 @@ def test_a_diff_shows_every_line_escaped_and_classed(lines):
         heads = ("diff --git", "index ", "--- ", "+++ ", "new file", "deleted file")
         kind = "head" if line.startswith(heads) else {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "")
         assert match[1] == kind
+
+
+@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(Verdict)])
+def test_a_commit_pages_key_changes_with_every_field_of_its_verdict(field):
+    story = Story()
+    story.post(BOB, "hello", "Hello", "Hi.\n")
+    commit = story.commits[-1]
+    other = {int: 7, str: "other", type(None): "other"}
+    value = getattr(commit.verdict, field)
+    changed = (Problem(Rule.SIGNATURE, "bad"),) if field == "problems" else other[type(value)]
+    if value == changed:
+        changed = 8 if isinstance(value, int) else "another"
+    altered = dataclasses.replace(commit, verdict=dataclasses.replace(commit.verdict, **{field: changed}))
+    assert commit_key(altered) != commit_key(commit)

@@ -99,3 +99,4 @@ def test_a_build_takes_the_walk_from_its_cache_and_gets_libgit2s(tmp_path):
     assert built_on[1:4] == [str(tips[1]), str(tips[2]), str(tips[3])]
     assert walks.walk(ours, str(tips[12])) == walks.Walk(ours.walk(str(tips[12])))  # an older tip (a force push)
     assert walks.walk(ours, str(tips[-1])) == walks.Walk(ours.walk(str(tips[-1])))
+    assert walks.walk(ours, str(tips[-1])) == walks.Walk(ours.walk(str(tips[-1])), str(tips[-1]))  # the same again

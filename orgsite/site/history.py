@@ -21,10 +21,11 @@ from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
-from orgsite.site import kept_lineages
+from orgsite.site import kept_commits, kept_lineages
+from orgsite.site.kept_commits import Row
 from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
-from orgsite.verify import Verifier, judge_all
+from orgsite.verify import RULES_VERSION, Verifier, judge_all
 
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
@@ -257,10 +258,17 @@ def read_history(
     intro = snapshots.introduction(tip, introduction)
     walked = walks.walk(repo, tip)
     order = walked.order  # parents first
+    # The commits of the last walk, when this one begins with it: only the new ones are judged and read.
+    context = f"{RULES_VERSION}:{intro}:{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}"
+    kept = kept_commits.kept(repo, context)
+    if [row[0] for row in kept] != order[: len(kept)]:
+        kept = []
     repo.keep_first_parent_diffs()  # judged first, then shown: each commit is diffed once
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
-        verdicts = judge_all(verifier, order, progress)
-        commits = _read_commits(repo, order, verdicts, progress)
+        verdicts = {row[0]: kept_commits.verdict_of(row) for row in kept}
+        verdicts.update(judge_all(verifier, order[len(kept) :], progress))
+        commits, rows = _read_commits(repo, order, verdicts, progress, kept)
+        kept_commits.keep(repo, context, rows)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
         kept = kept_lineages.kept_at(repo, walked.built_on) if walked.built_on else None
         start = (walked.built_on, kept) if kept is not None else None
@@ -301,21 +309,27 @@ def read_history(
 
 
 def _read_commits(
-    repo: CommunityRepo, order: list[str], verdicts: dict[str, Verdict], progress: Progress
-) -> list[CommitInfo]:
-    """Each commit with its verdict, metadata and changes. What a commit changed never changes: it is
-    kept in the repository's cache, so a build diffs only the commits it has not seen (a tree diff
-    costs more as a member's folder grows)."""
+    repo: CommunityRepo, order: list[str], verdicts: dict[str, Verdict], progress: Progress, kept: list[Row]
+) -> tuple[list[CommitInfo], list[Row]]:
+    """Each commit with its verdict, metadata and changes, and each as kept_commits keeps it: the first
+    from `kept` (the last walk's), the others from the cache or the repository. What a commit changed
+    never changes: it is kept in the repository's cache, so a build diffs only the commits it has not
+    seen (a tree diff costs more as a member's folder grows)."""
+    commits = [CommitInfo(row[0], n, row[1], _bounded(CommitMeta(*row[2])), verdicts[row[0]],
+                          tuple(repo.known_patches(row[0], row[3]))) for n, row in enumerate(kept)]  # fmt: skip
+    rows = list(kept)
+    new = order[len(kept) :]
     store = KeyedStore(repo.cache_dir / "history.sqlite", "commits", f"{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}")
     try:
-        known = store.get_many(order)
-        commits, fresh = [], []
-        with progress.phase("Reading changes", len(order)) as advance:
-            for n, c in enumerate(order):
+        known = store.get_many(new)
+        fresh = []
+        with progress.phase("Reading changes", len(new)) as advance:
+            for n, c in enumerate(new, start=len(kept)):
                 if c in known:
                     data = json.loads(known[c])
                     meta, parents = CommitMeta(*data["meta"]), tuple(data["parents"])
-                    patches = tuple(repo.known_patches(c, [tuple(row) for row in data["files"]]))
+                    files = [tuple(row) for row in data["files"]]
+                    patches = tuple(repo.known_patches(c, files))
                 else:
                     meta, parents = repo.commit_meta(c), tuple(repo.parents(c))
                     patches = tuple(repo.patches(c, max_file_bytes=MAX_DIFFED_FILE_BYTES))
@@ -324,11 +338,12 @@ def _read_commits(
                         (c, json.dumps({"meta": dataclasses.astuple(meta), "parents": parents, "files": files}))
                     )
                 commits.append(CommitInfo(c, n, parents, _bounded(meta), verdicts[c], patches))
+                rows.append(kept_commits.row_of(c, parents, meta, files, verdicts[c]))
                 advance(1)
         store.put_many(fresh)
     finally:
         store.close()
-    return commits
+    return commits, rows
 
 
 def _membership(
