@@ -268,7 +268,8 @@ def read_history(
         verdicts = {row[0]: kept_commits.verdict_of(row) for row in kept}
         verdicts.update(judge_all(verifier, order[len(kept) :], progress))
         commits, rows = _read_commits(repo, order, verdicts, progress, kept)
-        kept_commits.keep(repo, context, rows)
+        if len(rows) > len(kept):  # (the rows begin with the kept ones: nothing new, nothing to write)
+            kept_commits.keep(repo, context, rows)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
         kept = kept_lineages.kept_at(repo, walked.built_on) if walked.built_on else None
         start = (walked.built_on, kept) if kept is not None else None
