@@ -5,6 +5,10 @@ build's failure, with no process left behind."""
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +85,60 @@ def test_a_failure_here_ends_the_copy_at_once(tmp_path, monkeypatch):
         list(forked.on_both_cores(list(range(10)), _first_fails_here_others_wait, tmp_path / "spool"))
     assert _children() == before  # killed and reaped, not left sleeping
     assert not (tmp_path / "spool").exists()
+
+
+class _Unpicklable(Exception):
+    def __init__(self, why: str, handle) -> None:
+        super().__init__(why)
+        self.handle = handle  # (a lock: pickle cannot take it)
+
+
+def _copy_fails_unpicklably(items):
+    for item in items:
+        if item % 2:
+            raise _Unpicklable(f"item {item} holds a lock", threading.Lock())
+        yield item
+
+
+@needs_two_cores
+def test_a_failure_pickle_cannot_take_is_raised_here_by_its_message(tmp_path, monkeypatch):
+    monkeypatch.setattr(forked, "WORTH_A_FORK", 2)
+    with pytest.raises(RuntimeError, match="_Unpicklable: item 1 holds a lock"):
+        list(forked.on_both_cores(list(range(10)), _copy_fails_unpicklably, tmp_path / "spool"))
+
+
+_KILLED_BUILD = """
+import os, sys, time
+from pathlib import Path
+from orgsite.site import forked
+forked.WORTH_A_FORK = 2
+def work(items):
+    for item in items:
+        Path(sys.argv[1], str(os.getpid())).touch()
+        time.sleep(60)
+        yield item
+list(forked.on_both_cores([0, 1], work, Path(sys.argv[1]) / "spool"))
+"""
+
+
+@needs_two_cores
+def test_a_killed_build_leaves_no_copy_working(tmp_path):
+    build = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, str(tmp_path)])
+    try:
+        deadline = time.monotonic() + 30
+        while len([p for p in tmp_path.iterdir() if p.name.isdigit()]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [copy] = [int(p.name) for p in tmp_path.iterdir() if p.name.isdigit() and int(p.name) != build.pid]
+    finally:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{copy}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    still_working = Path(f"/proc/{copy}").exists()
+    if still_working:  # (leave nothing running, whatever the outcome)
+        os.kill(copy, signal.SIGKILL)
+    assert not still_working  # the kernel ended it with its parent
 
 
 @needs_two_cores

@@ -9,6 +9,8 @@ memory-mapped packs, which a fork shares safely.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
 import signal
@@ -21,6 +23,7 @@ Result = TypeVar("Result")
 # Work over items, and who does it: `here` alone, or `on_both_cores` (with its spool given).
 Spread = Callable[[Sequence[Item], Callable[[Sequence[Item]], Iterable[Result]]], Iterable[Result]]
 WORTH_A_FORK = 200  # fewer items than this are done here: a fork costs more than it saves
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class _Failed:
@@ -37,17 +40,36 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _work_in_copy(work: Callable[[Sequence[Item]], Iterable[Result]], share: Sequence[Item], spool: Path) -> None:
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process when `parent` ends (Linux): a killed build leaves no copy working."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent ended before the kernel was told
+        os._exit(1)
+
+
+def _failure(error: Exception) -> bytes:
+    """`error`, ready to hand to the parent (as its message alone when it cannot be pickled)."""
+    try:
+        return pickle.dumps(_Failed(error), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 (some exceptions hold what pickle cannot take)
+        return pickle.dumps(_Failed(RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+def _work_in_copy(
+    work: Callable[[Sequence[Item]], Iterable[Result]], share: Sequence[Item], spool: Path, parent: int
+) -> None:
     """The forked copy's whole life: do `share`, write each result to `spool`, exit without returning."""
     status = 1
     try:
+        _die_with(parent)
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # an interrupted build ends both processes at once
         with spool.open("wb") as out:
             try:
                 for result in work(share):
                     pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
             except Exception as e:  # noqa: BLE001 (handed to the parent, which raises it as its own)
-                pickle.dump(_Failed(e), out, protocol=pickle.HIGHEST_PROTOCOL)
+                out.write(_failure(e))
         status = 0
     finally:
         # Never back into the parent's code: no cleanup of its scratch folder, no flush of its buffers.
@@ -78,9 +100,10 @@ def on_both_cores(
     if len(items) < WORTH_A_FORK or _cores() < 2 or not hasattr(os, "fork"):
         yield from here(items, work)
         return
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _work_in_copy(work, items[1::2], spool)
+        _work_in_copy(work, items[1::2], spool, parent)
     finished = False
     try:
         yield from work(items[0::2])
