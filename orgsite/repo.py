@@ -363,14 +363,18 @@ class CommunityRepo:
         diff: pygit2.Diff | None = None,
     ) -> list[FilePatch]:
         """The patches of `commit_id` from what `patches` found of them before (FilePatch's fields but the
-        text, in path order); the diffs' text is made when first asked for: from `diff` when given, else
-        from the two blobs of a plain change, else from the commit's diff against its first parent."""
-        texts = _CommitDiff(self._repo, commit_id, diff)
+        text, in path order); the diffs' text is made when first asked for: from the two blobs of a plain
+        change, else from `diff` when given, else from the commit's diff against its first parent."""
+        rows = list(rows)
+        # `diff` is kept (until a text is asked for) only when some change needs it: a build that diffed
+        # every commit would otherwise hold fifty thousand of libgit2's diffs at 10,000 posts.
+        needed = any(not plain and not too_large for _, _, _, too_large, _, plain in rows)
+        texts = _CommitDiff(self._repo, commit_id, diff if needed else None)
         patches = []
         for path, status, blob, too_large, old_blob, plain in rows:
             if too_large:
                 text: str | Callable[[], str] = ""
-            elif plain and diff is None:
+            elif plain:
                 text = functools.partial(self._blob_patch_text, path, old_blob, blob)
             else:
                 text = functools.partial(texts.text, path)
