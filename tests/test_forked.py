@@ -22,6 +22,12 @@ from tests.test_site_check import tree
 needs_two_cores = pytest.mark.skipif(forked._cores() < 2, reason="the work is shared only with a second core")
 
 
+@pytest.fixture(autouse=True)
+def _memory_no_object(monkeypatch):
+    """However much this test session holds, these tests fork (but the one about memory)."""
+    monkeypatch.setattr(forked, "MOST_MEMORY_TO_FORK", 2**62)
+
+
 def _children() -> set[int]:
     """This process's children, zombies included."""
     found = set()
@@ -64,6 +70,14 @@ def test_every_result_comes_back_and_the_copy_did_its_share(tmp_path, monkeypatc
 
 def test_a_little_work_is_done_here_alone(tmp_path):
     results = list(forked.on_both_cores(list(range(forked.WORTH_A_FORK - 1)), _with_pids, tmp_path / "spool"))
+    assert {pid for _, pid in results} == {os.getpid()}
+
+
+def test_a_process_holding_much_memory_does_the_work_alone(tmp_path, monkeypatch):
+    monkeypatch.setattr(forked, "WORTH_A_FORK", 2)
+    monkeypatch.setattr(forked, "MOST_MEMORY_TO_FORK", forked._resident_bytes() // 2)
+    results = list(forked.on_both_cores(list(range(101)), _with_pids, tmp_path / "spool"))
+    assert sorted(item for item, _ in results) == list(range(101))
     assert {pid for _, pid in results} == {os.getpid()}
 
 
