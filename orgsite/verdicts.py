@@ -13,6 +13,21 @@ from orgsite.model import Problem, Rule, Verdict
 FORMAT_VERSION = "2"
 
 
+def as_plain(verdict: Verdict) -> tuple:
+    """Everything `verdict` says, as plain values (strings, numbers, tuples): for keys and compact caches."""
+    problems = tuple((p.rule.value, p.message, p.commit, p.path, p.ref) for p in verdict.problems)
+    return (verdict.commit, verdict.signer, verdict.handle, verdict.signed_at, verdict.key_expires_at,
+            verdict.signature_expires_at, problems)  # fmt: skip
+
+
+def from_plain(plain: tuple) -> Verdict:
+    """The verdict `as_plain` made `plain` from."""
+    commit, signer, handle, signed_at, key_expires_at, signature_expires_at, problems = plain
+    return Verdict(commit, signer, handle, signed_at, key_expires_at,
+                   tuple(Problem(Rule(r), m, c, p, ref) for r, m, c, p, ref in problems),
+                   signature_expires_at)  # fmt: skip
+
+
 def _encode(verdict: Verdict) -> str:
     return json.dumps(
         {

@@ -174,7 +174,7 @@ def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:
     post's author and revisions; `afresh`: with nothing kept from earlier reads."""
     if afresh:
         (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
-        (repo.cache_dir / "last-walk-commits").unlink(missing_ok=True)
+        (repo.cache_dir / "last-read-history").unlink(missing_ok=True)
     history = read_history(repo, "main")
     commits = [(c.id, c.position, c.parents, c.meta, c.verdict, [(p.path, p.status, p.blob, p.text) for p in c.patches])
                for c in history.commits]  # fmt: skip
@@ -237,6 +237,28 @@ def test_hostile_commits_on_top_of_a_kept_history_are_judged_as_in_a_fresh_read(
     merged = read_what_pages_show(repo, afresh=False)
     assert merged == read_what_pages_show(repo, afresh=True)
     assert "posts/carol/news.md" not in [path for path, *_ in merged[1]]  # its lineage still holds the rewrite
+
+
+def test_a_branch_moved_back_and_on_again_is_read_as_a_fresh_read_reads_it(community):
+    """The branch is moved back to an older commit and on from there (a force push that bypassed the
+    hook): the commits the last build kept no longer begin the walk, and the lineages it kept are at a
+    commit no longer on the branch. Nothing kept is taken: the read is a fresh read's."""
+    bob = community.bob
+    repo = CommunityRepo(community.bare)
+    bob.post("one", "One", "One.\n")
+    assert bob.push().ok
+    older = bob.head()
+    bob.post("two", "Two", "Two.\n")
+    bob.post("three", "Three", "Three.\n")
+    assert bob.push().ok
+    read_what_pages_show(repo, afresh=False)  # what the next read would go on from
+    bob.git("reset", "-q", "--hard", older)
+    bob.post("two", "Two, told otherwise", "Other words.\n")
+    run("git", "fetch", "-q", "--update-head-ok", str(bob.clone), "+main:main", cwd=community.bare)
+    rewound = read_what_pages_show(repo, afresh=False)
+    assert rewound == read_what_pages_show(repo, afresh=True)
+    assert sorted(path for path, *_ in rewound[1]) == ["posts/bob/one.md", "posts/bob/two.md"]
+    assert rewound[0][0][0] == bob.head()  # (newest first)
 
 
 def test_a_post_page_shows_one_main_heading_whichever_way_it_is_built(community, tmp_path):

@@ -21,8 +21,8 @@ from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.provenance import Lineage, unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
-from orgsite.site import kept_commits, kept_lineages
-from orgsite.site.kept_commits import Row
+from orgsite.site import kept_history
+from orgsite.site.kept_history import Row
 from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
 from orgsite.verify import RULES_VERSION, Verifier, judge_all
@@ -258,23 +258,21 @@ def read_history(
     intro = snapshots.introduction(tip, introduction)
     walked = walks.walk(repo, tip)
     order = walked.order  # parents first
-    # The commits of the last walk, when this one begins with it: only the new ones are judged and read.
+    # What the last build read: its commits, when they begin this walk (only the new ones are judged and
+    # read), and the lineages at its tip, when this walk goes on from there (only the new ones are folded).
     context = f"{RULES_VERSION}:{intro}:{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}"
-    kept = kept_commits.kept(repo, context)
-    if [row[0] for row in kept] != order[: len(kept)]:
-        kept = []
+    last = kept_history.kept(repo, context)
+    known = last.rows if [row[0] for row in last.rows] == order[: len(last.rows)] else []
     repo.keep_first_parent_diffs()  # judged first, then shown: each commit is diffed once
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
-        verdicts = {row[0]: kept_commits.verdict_of(row) for row in kept}
-        verdicts.update(judge_all(verifier, order[len(kept) :], progress))
-        commits, rows = _read_commits(repo, order, verdicts, progress, kept)
-        if len(rows) > len(kept):  # (the rows begin with the kept ones: nothing new, nothing to write)
-            kept_commits.keep(repo, context, rows)
+        verdicts = {row[0]: kept_history.verdict_of(row) for row in known}
+        verdicts.update(judge_all(verifier, order[len(known) :], progress))
+        commits, rows = _read_commits(repo, order, verdicts, progress, known)
         first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
-        kept = kept_lineages.kept_at(repo, walked.built_on) if walked.built_on else None
-        start = (walked.built_on, kept) if kept is not None else None
-        files = verifier.lineages(order, first_parent_diffs, start=start)
-        kept_lineages.keep(repo, tip, files)
+        goes_on = walked.built_on is not None and walked.built_on == last.tip
+        files = verifier.lineages(order, first_parent_diffs, start=(last.tip, last.lineages) if goes_on else None)
+        if (tip, len(rows)) != (last.tip, len(known)):  # (nothing new read: nothing new to keep)
+            kept_history.keep(repo, context, rows, tip, files)
         community = snapshots.community(tip)
         members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []
@@ -312,7 +310,7 @@ def read_history(
 def _read_commits(
     repo: CommunityRepo, order: list[str], verdicts: dict[str, Verdict], progress: Progress, kept: list[Row]
 ) -> tuple[list[CommitInfo], list[Row]]:
-    """Each commit with its verdict, metadata and changes, and each as kept_commits keeps it: the first
+    """Each commit with its verdict, metadata and changes, and each as kept_history keeps it: the first
     from `kept` (the last walk's), the others from the cache or the repository. What a commit changed
     never changes: it is kept in the repository's cache, so a build diffs only the commits it has not
     seen (a tree diff costs more as a member's folder grows)."""
@@ -339,7 +337,7 @@ def _read_commits(
                         (c, json.dumps({"meta": dataclasses.astuple(meta), "parents": parents, "files": files}))
                     )
                 commits.append(CommitInfo(c, n, parents, _bounded(meta), verdicts[c], patches))
-                rows.append(kept_commits.row_of(c, parents, meta, files, verdicts[c]))
+                rows.append(kept_history.row_of(c, parents, meta, files, verdicts[c]))
                 advance(1)
         store.put_many(fresh)
     finally:
