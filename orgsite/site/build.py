@@ -35,6 +35,7 @@ from orgsite.site.build_state import (
     settle,
     settle_files,
 )
+from orgsite.site.compiled_templates import keep_compiled
 from orgsite.site.forked import Spread, on_both_cores
 from orgsite.site.history import CommunityHistory, read_history
 from orgsite.site.manifest import MANIFEST_NAME, NOT_LISTED, digests, parse_manifest, write_manifest
@@ -90,11 +91,12 @@ class _Collect(logging.Handler):
 
 def _mkdocs_build(
     config_file: Path, docs: Path, site: Path, generated: Docs, history: CommunityHistory, advance: Advance,
-    spread: Spread, replaced: Path | None,
+    spread: Spread, replaced: Path | None, compiled: Path, *, whole_site: bool,
 ) -> dict[str, str]:  # fmt: skip
     """Build the pages of `generated` into `site` with MkDocs and stamp the others (see stamp_pages: the
-    work shared as `spread` shares it, files the same as in the `replaced` site linked to theirs);
-    returns the SHA-256 of each stamped page, by its path in the site."""
+    work shared as `spread` shares it, files the same as in the `replaced` site linked to theirs; the
+    theme's templates compiled once, kept under `compiled`; the theme's own pages, 404.html, only for
+    the `whole_site`); returns the SHA-256 of each stamped page, by its path in the site."""
     community = history.community
     stamped: dict[str, str] = {}
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -114,6 +116,10 @@ def _mkdocs_build(
                 files.append(File(file.src_uri, file.src_dir, file.dest_dir, file.use_directory_urls,
                                   dest_uri=url_of(file.src_uri)))  # fmt: skip
             return files
+
+        def on_env(self, env, *, config, files):
+            keep_compiled(env, compiled)
+            return env
 
         def on_page_content(self, html: str, *, page, config, files) -> str:
             advance(1)
@@ -175,6 +181,8 @@ def _mkdocs_build(
             config["site_url"] = community.url.rstrip("/") + "/"  # the 404 page's links need the site's path
         # Reproducible: MkDocs dates what it stamps from this, not the clock.
         os.environ["SOURCE_DATE_EPOCH"] = str(history.commits[0].meta.commit_time)
+        if not whole_site:  # the theme's pages show nothing a page or a file changes (see build_state)
+            config.theme.static_templates.clear()
         config.plugins["orgsite-pages"] = GeneratedPages()
         config.plugins.on_startup(command="build", dirty=False)
         try:
@@ -441,14 +449,14 @@ def _both_cores(scratch: Path) -> Spread:
 
 def _build_all(
     config_file: Path, scratch: Path, site: Path, pages: list[Page | StoredPage], files: dict,
-    history: CommunityHistory, progress: Progress, replaced: Path | None,
+    history: CommunityHistory, progress: Progress, replaced: Path | None, compiled: Path,
 ) -> None:  # fmt: skip
     """Build every page and file into `site`, an empty folder (sharing its unchanged files with `replaced`,
     the site it will replace)."""
     generated = write_docs(pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         stamped = _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance, _both_cores(scratch),
-                                replaced)  # fmt: skip
+                                replaced, compiled, whole_site=True)  # fmt: skip
     written = _write_files(site, files, replaced)
     _finish(site)
     write_manifest(site, history.tip, digests(site, known={**stamped, **written}))
@@ -456,7 +464,7 @@ def _build_all(
 
 def _build_changes(
     config_file: Path, scratch: Path, site: Path, todo: Plan[Page | StoredPage], pages: list[Page | StoredPage],
-    history: CommunityHistory, progress: Progress,
+    history: CommunityHistory, progress: Progress, compiled: Path,
 ) -> None:  # fmt: skip
     """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
     partial = scratch / "partial"
@@ -465,7 +473,7 @@ def _build_changes(
     generated = write_docs(todo.pages + nav_pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         stamped = _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance,
-                                _both_cores(scratch), None)  # fmt: skip
+                                _both_cores(scratch), None, compiled, whole_site=False)  # fmt: skip
     manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
@@ -488,7 +496,7 @@ def _build_changes(
 
 def _build_into(
     out: Path, scratch: Path, config_file: Path, pages: list[Page | StoredPage], files: dict, history: CommunityHistory,
-    todo: Plan[Page | StoredPage] | None, state: BuildState, progress: Progress,
+    todo: Plan[Page | StoredPage] | None, state: BuildState, progress: Progress, compiled: Path,
 ) -> None:  # fmt: skip
     """Build in `scratch` (all pages into scratch/site, or what `todo` says into scratch/site, a linked copy
     of the site at `out`), then swap it in; on any failure `out` is left as it was."""
@@ -496,9 +504,9 @@ def _build_into(
     if todo is None:
         shutil.rmtree(site, ignore_errors=True)  # a copy made for an incremental build that cannot be
         replaced = out if (out / SITE_MARKER).exists() else None
-        _build_all(config_file, scratch, site, pages, files, history, progress, replaced)
+        _build_all(config_file, scratch, site, pages, files, history, progress, replaced, compiled)
     else:
-        _build_changes(config_file, scratch, site, todo, pages, history, progress)
+        _build_changes(config_file, scratch, site, todo, pages, history, progress, compiled)
     _write_new(site / STATE_NAME, state.to_json())
     # The previous site shares with the new one every file the build did not change (an incremental
     # build's copy is made of links; a full build links every file it would write the same bytes to):
@@ -562,7 +570,7 @@ def build_site(
             history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
             neighbours = read_neighbours(repo, history.community.follows, history.warnings)
             with _body_memo(repo, history) as memo:
-                deferred, files = site_pages(history, neighbours, memo)
+                deferred, files = site_pages(history, neighbours, memo, repo.cache_dir)
             config = _configuration(history, config_file)
             previous = _reusable(copy.wait(), config) if copy else None
             store = HtmlStore(scratch / "html", budget=HTML_HELD_IN_MEMORY)
@@ -574,7 +582,7 @@ def build_site(
                 _keep_or_remove(scratch / "site", spare_of(out))
             else:
                 state = BuildState(history.tip, config, page_digests, file_digests, {**page_keys, **file_keys})
-                _build_into(out, scratch, config_file, pages, files, history, todo, state, progress)
+                _build_into(out, scratch, config_file, pages, files, history, todo, state, progress, repo.cache_dir)
         finally:
             if copy:
                 copy.stop()

@@ -13,6 +13,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import jinja2
 import markupsafe
@@ -20,6 +21,7 @@ import markupsafe
 from orgsite.content import community_reply
 from orgsite.repo import FilePatch
 from orgsite.resources import TEMPLATE_DIR
+from orgsite.site.compiled_templates import keep_compiled
 from orgsite.site.feeds import FEED_LENGTH, atom_feed
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo
 from orgsite.site.neighbours import Neighbour
@@ -246,8 +248,9 @@ class _Excerpts(dict[str, markupsafe.Markup]):
 
 class _Renderer:
     def __init__(
-        self, history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
-    ) -> None:
+        self, history: CommunityHistory, neighbours: Sequence[Neighbour], memo: dict[str, str] | None,
+        compiled: Path | None,
+    ) -> None:  # fmt: skip
         self.history = history
         self._post_digests: dict[str, str] = {}
         self._row_keys: dict[str, str] = {}
@@ -260,6 +263,8 @@ class _Renderer:
             lstrip_blocks=True,
             auto_reload=False,  # no template changes during a build: no file checks before every page
         )
+        if compiled:
+            keep_compiled(self.env, compiled)
         self.bodies = render_bodies(history, memo)
         for n in neighbours:
             if n.history is not None:
@@ -393,13 +398,15 @@ def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
 
 
 def site_pages(
-    history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None
-) -> tuple[list[Page | Deferred], dict[str, SiteFile]]:
+    history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None,
+    compiled: Path | None = None,
+) -> tuple[list[Page | Deferred], dict[str, SiteFile]]:  # fmt: skip
     """Every page of the site (each path once: the site's own pages win over any a member names), and
     the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
     under neighbours/. The pages of commits and posts, and the conversations' feeds, come deferred (see
-    `Deferred`); `memo` is render_bodies'."""
-    r = _Renderer(history, neighbours, memo)
+    `Deferred`); `memo` is render_bodies'; the templates compiled are kept under `compiled` (see
+    compiled_templates)."""
+    r = _Renderer(history, neighbours, memo, compiled)
     community = history.community
     intro = render_inline(community.description)
     threads = history.threads
