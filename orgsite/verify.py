@@ -158,7 +158,7 @@ class Verifier:
     def lineages(
         self,
         commits: Sequence[str],
-        first_parent_diffs: dict[str, dict[str, str | None]] | None = None,
+        first_parent_diffs: Mapping[str, dict[str, str | None]] | None = None,
         *,
         start: tuple[str, Mapping[str, Lineage]] | None = None,
     ) -> dict[str, Lineage]:

@@ -176,10 +176,11 @@ def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:
         (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
         (repo.cache_dir / "last-read-history").unlink(missing_ok=True)
     history = read_history(repo, "main")
-    commits = [(c.id, c.position, c.parents, c.meta, c.verdict, [(p.path, p.status, p.blob, p.text) for p in c.patches])
-               for c in history.commits]  # fmt: skip
-    return (commits, [(p.path, p.author.handle, [r.commit.id for r in p.revisions]) for p in history.posts],
-            sorted(history.warnings))  # fmt: skip
+    commits = [(c.id, c.position, c.parents, c.meta, c.verdict, c.digest, c.accepted, c.commit_time,
+                [(p.path, p.status, p.blob, p.text) for p in c.patches]) for c in history.commits]  # fmt: skip
+    posts = [(p.path, p.blob, p.author.handle, [(r.commit.id, r.kept_by_merge, r.patch and r.patch.text)
+                                                for r in p.revisions]) for p in history.posts]  # fmt: skip
+    return commits, posts, sorted(history.warnings)
 
 
 def test_what_a_build_keeps_for_the_next_gives_what_reading_everything_gives(community):

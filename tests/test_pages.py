@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import html
 import re
 
@@ -19,7 +20,6 @@ from orgsite.site.pages import (
     IN_NAV,
     POSTS_PER_PAGE,
     Page,
-    commit_key,
     diff_html,
     rendered,
     site_pages,
@@ -47,8 +47,9 @@ class Story:
         verdict = Verdict(commit_id, who.fingerprints[0], who.handle, T + n, None, ())
         commit = CommitInfo(commit_id, n, parents, meta, verdict, (FilePatch(path, "A", diff, commit_id),))
         self.commits.append(commit)
-        revision = Revision(commit, commit.patches[0])
-        post = PostInfo(path, PostMeta(title, None, (), reply_to, body), who, False, [revision])
+        revision = Revision(commit, path)
+        meta = PostMeta(title, None, (), reply_to, body)
+        post = PostInfo(path, hashlib.sha1(repr(meta).encode()).hexdigest(), meta, who, False, [revision])
         parent = self.posts.get(reply_to or "")
         if parent:
             post.parent = parent
@@ -188,5 +189,6 @@ def test_a_commit_pages_key_changes_with_every_field_of_its_verdict(field):
     changed = (Problem(Rule.SIGNATURE, "bad"),) if field == "problems" else other[type(value)]
     if value == changed:
         changed = 8 if isinstance(value, int) else "another"
-    altered = dataclasses.replace(commit, verdict=dataclasses.replace(commit.verdict, **{field: changed}))
-    assert commit_key(altered) != commit_key(commit)
+    verdict = dataclasses.replace(commit.verdict, **{field: changed})
+    altered = CommitInfo(commit.id, commit.position, commit.parents, commit.meta, verdict, commit.patches)
+    assert altered.digest != commit.digest

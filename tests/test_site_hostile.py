@@ -58,8 +58,9 @@ def test_a_post_whose_body_cannot_be_rendered_is_left_out_of_every_listing():
     from orgsite.content import PostMeta
     from orgsite.site.history import CommunityHistory
 
-    good = PostInfo("posts/bob/a.md", PostMeta("A", None, ("t",), None, "fine"), None, False, [])
-    bad = PostInfo("posts/bob/b.md", PostMeta("B", None, ("t",), None, None), None, False, [])  # not text at all
+    good = PostInfo("posts/bob/a.md", "a" * 40, PostMeta("A", None, ("t",), None, "fine"), None, False, [])
+    not_text = PostMeta("B", None, ("t",), None, None)
+    bad = PostInfo("posts/bob/b.md", "b" * 40, not_text, None, False, [])
     history = CommunityHistory(None, "i", "t", [], [good, bad], {}, [], {"t": [good, bad]}, {}, [])
     bodies = render_bodies(history)
     assert list(bodies) == ["posts/bob/a.md"]
@@ -104,9 +105,8 @@ def test_a_chain_of_thousands_of_replies_is_walked_without_recursion():
         commit = CommitInfo(
             f"{n:040x}", n, (), CommitMeta("A", "a@x", n, n, "m"), Verdict("c", None, "a", n, None, ()), ()
         )
-        made = PostInfo(
-            f"posts/a/p{n}.md", PostMeta(f"P{n}", None, (), None, ""), None, False, [Revision(commit, None)]
-        )
+        path = f"posts/a/p{n}.md"
+        made = PostInfo(path, f"{n:040x}", PostMeta(f"P{n}", None, (), None, ""), None, False, [Revision(commit, path)])
         if parent is not None:
             made.parent = parent
             parent.replies.append(made)

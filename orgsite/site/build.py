@@ -576,18 +576,19 @@ def build_site(
             store = HtmlStore(scratch / "html", budget=HTML_HELD_IN_MEMORY)
             pages, page_digests, page_keys = settle(deferred, previous, store.keep, _both_cores(scratch))
             files, file_digests, file_keys = settle_files(files, previous)
-            todo = plan(previous, pages, page_digests, files, file_digests) if previous else None
+            state = BuildState(history.tip, config, page_digests, file_digests, page_keys, file_keys)
+            todo = plan(previous, pages, files, state) if previous else None
             already_built = todo is not None and not todo and previous.commit == history.tip
             if already_built:  # nothing to write and nothing to swap: the copy waits for the next build
                 _keep_or_remove(scratch / "site", spare_of(out))
             else:
-                state = BuildState(history.tip, config, page_digests, file_digests, {**page_keys, **file_keys})
                 _build_into(out, scratch, config_file, pages, files, history, todo, state, progress, repo.cache_dir)
         finally:
             if copy:
                 copy.stop()
     notes = () if history.community.url else (NO_URL_NOTE,)
     return BuildReport(
-        out, history.tip, len(page_digests), len(history.posts), len(history.commits), tuple(history.warnings), notes,
-        redone=len(todo.pages) if todo is not None else len(pages), incremental=todo is not None,
+        out, history.tip, len(page_digests) + len(page_keys), len(history.posts), len(history.commits),
+        tuple(history.warnings), notes, redone=len(todo.pages) if todo is not None else len(pages),
+        incremental=todo is not None,
     )  # fmt: skip

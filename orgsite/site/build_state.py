@@ -3,9 +3,10 @@ and writing the state file.
 
 A page's output depends on nothing but the page (its path, title, HTML, whether search indexes it)
 and the site's configuration (the community's name, language and address, the neighbours in the
-navigation, the theme, orgsite's version): the state records a digest of each, so a build of a newer
-commit redoes exactly the pages and files whose digest changed, and everything when the configuration
-did. The result is the same bytes as a full build.
+navigation, the theme, orgsite's version): the state records a digest of each page rendered every
+build, and the key of each deferred one (pages.Deferred: its key changes whenever its output would),
+so a build of a newer commit redoes exactly the pages and files whose digest or key changed, and
+everything when the configuration did. The result is the same bytes as a full build.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from orgsite.site.forked import Spread, here
 from orgsite.site.pages import Deferred, DeferredFile, Page, SiteFile, output_of
 
 STATE_NAME = ".orgsite-build.json"
-_FORMAT = 2
+_FORMAT = 3
 
 
 def page_digest(page: Page) -> str:
@@ -48,18 +49,20 @@ def config_digest(parts: Iterable[bytes]) -> str:
 
 @dataclass(frozen=True)
 class BuildState:
-    """How a site was built: from which commit, with which configuration, and each page's and file's digest."""
+    """How a site was built: from which commit, with which configuration, and each page's and file's
+    digest (of those rendered every build) or key (of the deferred ones: pages.Deferred, DeferredFile)."""
 
     commit: str
     config: str
     pages: dict[str, str]
     files: dict[str, str]
-    keys: dict[str, str]  # the keys of deferred pages and files (see pages.Deferred, pages.DeferredFile)
+    page_keys: dict[str, str]
+    file_keys: dict[str, str]
 
     def to_json(self) -> str:
         """The state as its file holds it."""
         data = {"format": _FORMAT, "commit": self.commit, "config": self.config, "pages": self.pages,
-                "files": self.files, "keys": self.keys}  # fmt: skip
+                "files": self.files, "page_keys": self.page_keys, "file_keys": self.file_keys}  # fmt: skip
         return json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
 
 
@@ -69,9 +72,8 @@ def read_state(site: Path) -> BuildState | None:
         data = json.loads((site / STATE_NAME).read_text(encoding="utf-8"))
         if data["format"] != _FORMAT:
             return None
-        return BuildState(
-            str(data["commit"]), str(data["config"]), dict(data["pages"]), dict(data["files"]), dict(data["keys"])
-        )
+        return BuildState(str(data["commit"]), str(data["config"]), dict(data["pages"]), dict(data["files"]),
+                          dict(data["page_keys"]), dict(data["file_keys"]))  # fmt: skip
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -91,32 +93,35 @@ class Plan(Generic[Kept]):
         return len(self.pages) + len(self.files) + len(self.removed_outputs)
 
 
-def rendered_with_digests(pages: Iterable[Page | Deferred]) -> Iterator[tuple[Page, str]]:
-    """Each page rendered, with its digest."""
+def rendered_with_digests(pages: Iterable[Page | Deferred]) -> Iterator[tuple[Page, str | None]]:
+    """Each page rendered, with its digest (None for a deferred page: its key stands for it)."""
     for page in pages:
-        made = page.render() if isinstance(page, Deferred) else page
-        yield made, page_digest(made)
+        if isinstance(page, Deferred):
+            yield page.render(), None
+        else:
+            yield page, page_digest(page)
 
 
 def settle(
     pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept], spread: Spread = here
 ) -> tuple[list[Kept], dict[str, str], dict[str, str]]:
     """The pages to build (every page without a previous build; else those whose key is new), each as
-    `keep` keeps it once rendered (rendered as `spread` shares the work); the digest of every page (a
-    page kept by its key keeps its previous digest); and the deferred pages' keys."""
+    `keep` keeps it once rendered (rendered as `spread` shares the work); the digests of the pages
+    rendered every build; and the deferred pages' keys."""
     digests: dict[str, str] = {}
     keys: dict[str, str] = {}
     fresh: list[Page | Deferred] = []
+    known = previous.page_keys if previous else {}
     for page in pages:
         if isinstance(page, Deferred):
             keys[page.path] = page.key
-            if previous and previous.keys.get(page.path) == page.key and page.path in previous.pages:
-                digests[page.path] = previous.pages[page.path]
+            if known.get(page.path) == page.key:
                 continue
         fresh.append(page)
     to_render: list[Kept] = []
     for made, digest in spread(fresh, rendered_with_digests):
-        digests[made.path] = digest
+        if digest is not None:
+            digests[made.path] = digest
         to_render.append(keep(made))
     return to_render, digests, keys
 
@@ -124,34 +129,35 @@ def settle(
 def settle_files(
     files: Mapping[str, SiteFile], previous: BuildState | None
 ) -> tuple[dict[str, bytes | Callable[[], bytes]], dict[str, str], dict[str, str]]:
-    """The files (a deferred one as what makes it), the digest of every file (a deferred file kept by its
-    key keeps its previous digest, unmade), and the deferred files' keys."""
+    """The files (a deferred one as what makes it), the digests of the files made every build, and the
+    deferred files' keys."""
     contents: dict[str, bytes | Callable[[], bytes]] = {}
     digests: dict[str, str] = {}
     keys: dict[str, str] = {}
     for path, content in files.items():
         if isinstance(content, DeferredFile):
             keys[path] = content.key
-            if previous and previous.keys.get(path) == content.key and path in previous.files:
-                contents[path], digests[path] = content.render, previous.files[path]
-                continue
-            content = content.render()
-        contents[path] = content
-        digests[path] = file_digest(content)
+            contents[path] = content.render
+        else:
+            contents[path] = content
+            digests[path] = file_digest(content)
     return contents, digests, keys
 
 
-def plan(
-    previous: BuildState,
-    pages: list[Kept],
-    page_digests: Mapping[str, str],
-    files: Mapping[str, bytes | Callable[[], bytes]],
-    file_digests: Mapping[str, str],
-) -> Plan[Kept]:
-    """Of the rendered `pages` and the `files`, those whose digest differs from `previous`, and the
-    outputs of the pages and files now gone (`page_digests` has every page, rendered or kept)."""
-    changed_pages = [p for p in pages if previous.pages.get(p.path) != page_digests[p.path]]
-    changed_files = {path: files[path] for path in files if previous.files.get(path) != file_digests[path]}
-    gone = [output_of(path) for path in sorted(set(previous.pages) - set(page_digests))]
-    gone += sorted(set(previous.files) - set(file_digests))
+def plan(previous: BuildState, pages: list[Kept], files: Mapping[str, bytes | Callable[[], bytes]],
+         state: BuildState) -> Plan[Kept]:  # fmt: skip
+    """Of the rendered `pages` and the `files` of the build whose state is `state`, those that differ
+    from `previous` (by digest, or for a deferred one by key), and the outputs of the pages and files
+    now gone."""
+    changed_pages = [p for p in pages if p.path not in state.pages or previous.pages.get(p.path) != state.pages[p.path]]
+    changed_files = {path: files[path] for path in files if _changed(path, previous.files, previous.file_keys, state)}
+    gone = [output_of(path) for path in sorted((previous.pages.keys() | previous.page_keys.keys())
+                                               - state.pages.keys() - state.page_keys.keys())]  # fmt: skip
+    gone += sorted((previous.files.keys() | previous.file_keys.keys()) - state.files.keys() - state.file_keys.keys())
     return Plan(changed_pages, changed_files, gone)
+
+
+def _changed(path: str, digests: Mapping[str, str], keys: Mapping[str, str], state: BuildState) -> bool:
+    if path in state.file_keys:
+        return keys.get(path) != state.file_keys[path]
+    return digests.get(path) != state.files[path]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
+import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -16,21 +18,23 @@ from orgsite import walks
 from orgsite.allowlist import ALLOWLIST_PATH
 from orgsite.content import POSTS_DIR, PathType, PostMeta, classify_path
 from orgsite.errors import OrgsiteError
-from orgsite.keyed_store import KeyedStore
+from orgsite.keyed_store import KeyedStore, made_by
 from orgsite.model import Allowlist, Community, Member, Verdict, short_id
 from orgsite.progress import SILENT, Progress
-from orgsite.provenance import Lineage, unpublished_reason
+from orgsite.provenance import unpublished_reason
 from orgsite.repo import CommitMeta, CommunityRepo, FilePatch
 from orgsite.site import kept_history
 from orgsite.site.kept_history import Row
 from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
+from orgsite.verdicts import accepted_in_plain, as_plain, from_plain
 from orgsite.verify import RULES_VERSION, Verifier, judge_all
 
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_NAME_CHARS = 200
 _COMMITS_FORMAT = "2"  # bump when what the cache keeps of a commit changes
+_COMMIT_TIME = [f.name for f in dataclasses.fields(CommitMeta)].index("commit_time")  # in a kept row's record
 
 
 def _bounded(meta: CommitMeta) -> CommitMeta:
@@ -48,16 +52,72 @@ def _bounded(meta: CommitMeta) -> CommitMeta:
     )
 
 
-@dataclass(frozen=True)
-class CommitInfo:
-    """One commit of the branch as the site shows it."""
+def commit_digest(commit_id: str, verdict_values: tuple) -> str:
+    """One id for everything the site shows of a commit: the commit (its id fixes all it holds) and its
+    verdict (as verdicts.as_plain gives it)."""
+    return hashlib.sha256(repr((commit_id, verdict_values)).encode("utf-8", "surrogatepass")).hexdigest()
 
-    id: str
-    position: int  # in the branch's topological order, oldest first: breaks ties between equal times
-    parents: tuple[str, ...]
-    meta: CommitMeta
-    verdict: Verdict
-    patches: tuple[FilePatch, ...]
+
+class CommitInfo:
+    """One commit of the branch as the site shows it. A commit read by an earlier build comes from what
+    that build kept (kept_history): its record, verdict and changes are made when first asked for (a
+    one-post build shows a few of the history's fifty thousand commits)."""
+
+    def __init__(
+        self, id: str, position: int, parents: tuple[str, ...], meta: CommitMeta, verdict: Verdict,
+        patches: tuple[FilePatch, ...],
+    ) -> None:  # fmt: skip
+        self.id = id
+        self.position = position  # in the branch's topological order, oldest first: breaks ties between equal times
+        self.parents = parents
+        self.meta, self.verdict, self.patches = meta, verdict, patches
+        self.commit_time = meta.commit_time
+        self._changes = tuple((p.path,) for p in patches)  # (a kept row's changes begin with the path)
+        self._verdict_values = as_plain(verdict)
+        self.digest = commit_digest(id, self._verdict_values)
+
+    @classmethod
+    def kept(cls, row: Row, position: int, patches: Callable[[], list[FilePatch]]) -> CommitInfo:
+        """The commit kept as `row` (kept_history), its patches made by `patches` when first asked for."""
+        commit = cls.__new__(cls)
+        commit.id, commit.position, commit.parents = row[0], position, row[1]
+        commit.commit_time = row[2][_COMMIT_TIME]
+        commit._row, commit._make_patches, commit._changes, commit._verdict_values = row, patches, row[3], row[4]
+        commit.digest = row[5]
+        return commit
+
+    @functools.cached_property
+    def meta(self) -> CommitMeta:
+        """What git records of the commit, cut to what a page shows."""
+        return _bounded(CommitMeta(*self._row[2]))
+
+    @functools.cached_property
+    def verdict(self) -> Verdict:
+        """The trust core's judgement of the commit."""
+        return from_plain(self._row[4])
+
+    @functools.cached_property
+    def patches(self) -> tuple[FilePatch, ...]:
+        """The commit's changes against its first parent, in path order."""
+        return tuple(self._make_patches())
+
+    @property
+    def verdict_values(self) -> tuple:
+        """The verdict as plain values (verdicts.as_plain)."""
+        return self._verdict_values
+
+    @property
+    def accepted(self) -> bool:
+        """True when the commit breaks no rule."""
+        return accepted_in_plain(self._verdict_values)
+
+    def changes(self, path: str) -> bool:
+        """True when the commit changes the file at `path` (against its first parent)."""
+        return any(change[0] == path for change in self._changes)
+
+    def patch_of(self, path: str) -> FilePatch | None:
+        """The commit's change to the file at `path` (None when it changes none)."""
+        return next((p for p in self.patches if p.path == path), None) if self.changes(path) else None
 
     @property
     def short(self) -> str:
@@ -67,7 +127,7 @@ class CommitInfo:
     @property
     def time(self) -> dt.datetime:
         """When the commit was made (committer time, UTC)."""
-        return dt.datetime.fromtimestamp(self.meta.commit_time, dt.UTC)
+        return dt.datetime.fromtimestamp(self.commit_time, dt.UTC)
 
     @property
     def subject(self) -> str:
@@ -78,10 +138,21 @@ class CommitInfo:
 
 @dataclass(frozen=True)
 class Revision:
-    """One commit's change to one file (no patch when a merge kept one side's version over the other's)."""
+    """One commit's version of one post (no patch when a merge kept one side's version over the other's)."""
 
     commit: CommitInfo
-    patch: FilePatch | None
+    path: str
+
+    @property
+    def patch(self) -> FilePatch | None:
+        """The commit's change to the post; None when a merge kept this version (it changed nothing)."""
+        return self.commit.patch_of(self.path)
+
+    @property
+    def kept_by_merge(self) -> bool:
+        """True when a merge kept this version over the other side's change (see `patch`)."""
+        # (A commit of one parent that wrote a version changed the file: only a merge may have kept one.)
+        return len(self.commit.parents) > 1 and not self.commit.changes(self.path)
 
 
 @dataclass
@@ -89,6 +160,7 @@ class PostInfo:
     """A published post: its front matter, its verified author, its revisions and replies."""
 
     path: str
+    blob: str  # the post's text at the tip, whose front matter and body `meta` holds
     meta: PostMeta
     author: Member
     author_is_former: bool
@@ -156,7 +228,7 @@ class PostInfo:
     def activity(self) -> tuple[dt.datetime, int]:
         """When the thread last changed (a reply or an edit anywhere in it), ties broken by history order."""
         commits = [self.updated] + [reply.updated for reply, _ in self.thread()]
-        latest = max(commits, key=lambda c: (c.time, c.position))
+        latest = max(commits, key=lambda c: (c.commit_time, c.position))
         return latest.time, latest.position
 
 
@@ -260,36 +332,39 @@ def read_history(
     order = walked.order  # parents first
     # What the last build read: its commits, when they begin this walk (only the new ones are judged and
     # read), and the lineages at its tip, when this walk goes on from there (only the new ones are folded).
-    context = f"{RULES_VERSION}:{intro}:{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}"
+    # (This module's code too: a kept row holds the commit's digest, made here.)
+    context = f"{RULES_VERSION}:{intro}:{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}:{made_by(sys.modules[__name__])}"
     last = kept_history.kept(repo, context)
     known = last.rows if [row[0] for row in last.rows] == order[: len(last.rows)] else []
     repo.keep_first_parent_diffs()  # judged first, then shown: each commit is diffed once
     with Verifier(repo, intro, snapshots=snapshots) as verifier:
-        verdicts = {row[0]: kept_history.verdict_of(row) for row in known}
-        verdicts.update(judge_all(verifier, order[len(known) :], progress))
+        verdicts = judge_all(verifier, order[len(known) :], progress)
         commits, rows = _read_commits(repo, order, verdicts, progress, known)
-        first_parent_diffs = {c.id: {p.path: p.blob for p in c.patches} for c in commits}
+        by_id = {commit.id: commit for commit in commits}
         goes_on = walked.built_on is not None and walked.built_on == last.tip
-        files = verifier.lineages(order, first_parent_diffs, start=(last.tip, last.lineages) if goes_on else None)
+        files = verifier.lineages(order, _FirstParentBlobs(by_id), start=(last.tip, last.lineages) if goes_on else None)
         if (tip, len(rows)) != (last.tip, len(known)):  # (nothing new read: nothing new to keep)
             kept_history.keep(repo, context, rows, tip, files)
         community = snapshots.community(tip)
         members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []
     for commit in commits:
-        if not commit.verdict.accepted:
+        if not commit.accepted:
             warnings.append(f"commit {commit.short} breaks the community's rules: {commit.verdict.problems[0]}")
-    revisions = _revisions(commits, files)
+    revisions = {path: [Revision(by_id[writer], path) for writer in lineage.writers] for path, lineage in files.items()}
     published_files = set()
     for path, lineage in files.items():
-        reason = unpublished_reason(lineage, lambda c: verdicts[c].accepted)
+        reason = unpublished_reason(lineage, lambda c: by_id[c].accepted)
         if reason is None:
             published_files.add(path)
         elif path.endswith(".md"):
             warnings.append(f"{path}: not published: {reason}")
     posts = _posts(repo, {p: (files[p].blob, revisions[p]) for p in published_files}, members, warnings)
-    for info in members.values():
-        info.posts = [p for p in posts if p.author.handle == info.member.handle]
+    by_author: dict[str, list[PostInfo]] = defaultdict(list)
+    for post in posts:
+        by_author[post.author.handle].append(post)
+    for handle, info in members.items():
+        info.posts = by_author.get(handle, [])
     tags: dict[str, list[PostInfo]] = defaultdict(list)
     for post in posts:
         for tag in post.meta.tags:
@@ -307,6 +382,23 @@ def read_history(
     )
 
 
+class _FirstParentBlobs(Mapping[str, dict[str, str | None]]):
+    """Each commit's changes (path -> new blob, None when deleted), made when asked for: a fold that goes
+    on from the last build's asks for the new commits' alone."""
+
+    def __init__(self, commits: dict[str, CommitInfo]) -> None:
+        self._commits = commits
+
+    def __getitem__(self, commit: str) -> dict[str, str | None]:
+        return {p.path: p.blob for p in self._commits[commit].patches}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._commits)
+
+    def __len__(self) -> int:
+        return len(self._commits)
+
+
 def _read_commits(
     repo: CommunityRepo, order: list[str], verdicts: dict[str, Verdict], progress: Progress, kept: list[Row]
 ) -> tuple[list[CommitInfo], list[Row]]:
@@ -314,8 +406,8 @@ def _read_commits(
     from `kept` (the last walk's), the others from the cache or the repository. What a commit changed
     never changes: it is kept in the repository's cache, so a build diffs only the commits it has not
     seen (a tree diff costs more as a member's folder grows)."""
-    commits = [CommitInfo(row[0], n, row[1], _bounded(CommitMeta(*row[2])), verdicts[row[0]],
-                          tuple(repo.known_patches(row[0], row[3]))) for n, row in enumerate(kept)]  # fmt: skip
+    commits = [CommitInfo.kept(row, n, functools.partial(repo.known_patches, row[0], row[3]))
+               for n, row in enumerate(kept)]  # fmt: skip
     rows = list(kept)
     new = order[len(kept) :]
     store = KeyedStore(repo.cache_dir / "history.sqlite", "commits", f"{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}")
@@ -336,8 +428,9 @@ def _read_commits(
                     fresh.append(
                         (c, json.dumps({"meta": dataclasses.astuple(meta), "parents": parents, "files": files}))
                     )
-                commits.append(CommitInfo(c, n, parents, _bounded(meta), verdicts[c], patches))
-                rows.append(kept_history.row_of(c, parents, meta, files, verdicts[c]))
+                commit = CommitInfo(c, n, parents, _bounded(meta), verdicts[c], patches)
+                commits.append(commit)
+                rows.append(kept_history.row_of(c, parents, meta, files, verdicts[c], commit.digest))
                 advance(1)
         store.put_many(fresh)
     finally:
@@ -351,7 +444,7 @@ def _membership(
     members: dict[str, MemberInfo] = {}
     events: list[MembershipEvent] = []
     for commit in commits:
-        if not commit.verdict.accepted or not any(p.path == ALLOWLIST_PATH for p in commit.patches):
+        if not commit.accepted or not commit.changes(ALLOWLIST_PATH):
             continue
         before = allowlist_at(commit.parents[0]) if commit.parents else None
         for kind, member, detail in member_changes(before, allowlist_at(commit.id)):
@@ -364,21 +457,6 @@ def _membership(
             elif kind is MembershipChange.REMOVED:
                 info.current, info.left = False, commit
     return members, events
-
-
-def _revisions(commits: list[CommitInfo], files: dict[str, Lineage]) -> dict[str, list[Revision]]:
-    """Per file under posts/, the commits that wrote its versions since it was last created, oldest first."""
-    by_id = {commit.id: commit for commit in commits}
-    patches: dict[str, dict[str, FilePatch]] = {}
-
-    def patch(commit: CommitInfo, path: str) -> FilePatch | None:
-        if commit.id not in patches:
-            patches[commit.id] = {p.path: p for p in commit.patches}
-        return patches[commit.id].get(path)
-
-    return {
-        path: [Revision(by_id[w], patch(by_id[w], path)) for w in lineage.writers] for path, lineage in files.items()
-    }
 
 
 def _answers(post: PostInfo, ancestor: PostInfo) -> bool:
@@ -412,7 +490,7 @@ def _posts(
         if info is None:
             warnings.append(f"{path}: not published, its author is not known")
             continue
-        posts[path] = PostInfo(path, meta, info.member, not info.current, revs)
+        posts[path] = PostInfo(path, blob, meta, info.member, not info.current, revs)
     for post in posts.values():
         parent = posts.get(post.meta.reply_to or "")
         if parent is not None and not _answers(parent, post):

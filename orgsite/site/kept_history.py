@@ -22,7 +22,7 @@ from orgsite.provenance import Lineage
 from orgsite.repo import CommitMeta, CommunityRepo
 
 _NAME = "last-read-history"
-# One commit as kept: its id, parents, metadata, changes (FilePatch's fields but the text) and verdict.
+# One commit as kept: its id, parents, metadata, changes (FilePatch's fields but the text), verdict, digest.
 Row = tuple
 
 
@@ -43,14 +43,11 @@ def _context(extra: str) -> str:
     return made_by(model, policy, provenance, repo, verdicts, verify, this, versions=[sys.version, extra])
 
 
-def row_of(commit: str, parents: Sequence[str], meta: CommitMeta, files: list[tuple], verdict: Verdict) -> Row:
-    """What is kept of one commit."""
-    return (commit, tuple(parents), dataclasses.astuple(meta), tuple(files), verdicts.as_plain(verdict))
-
-
-def verdict_of(row: Row) -> Verdict:
-    """The verdict kept in `row`."""
-    return verdicts.from_plain(row[4])
+def row_of(
+    commit: str, parents: Sequence[str], meta: CommitMeta, files: list[tuple], verdict: Verdict, digest: str
+) -> Row:
+    """What is kept of one commit (`digest`: history.commit_digest's)."""
+    return (commit, tuple(parents), dataclasses.astuple(meta), tuple(files), verdicts.as_plain(verdict), digest)
 
 
 def kept(community: CommunityRepo, context: str) -> Kept:

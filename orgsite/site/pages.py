@@ -26,7 +26,6 @@ from orgsite.site.feeds import FEED_LENGTH, atom_feed
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo
 from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
-from orgsite.verdicts import as_plain
 
 POSTS_PER_PAGE = 20
 EXCERPT_CHARS = 180
@@ -177,12 +176,6 @@ def body_key(post: PostInfo) -> str:
     return hashlib.sha256(f"{post.path}\0{post.meta.body}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def commit_key(commit: CommitInfo) -> str:
-    """Everything a commit's page shows: the commit (its id fixes all it holds) and its verdict."""
-    # (The verdict's plain values: a dataclass's repr costs ten times more, 100,000 times a build.)
-    return _key(commit.id, as_plain(commit.verdict))
-
-
 def history_pages(commits: Sequence[CommitInfo]) -> Iterator[tuple[str, str, dict[str, object]]]:
     """(page path, title, context) of the History pages. The History page shows the newest
     COMMITS_PER_PAGE commits; the older pages cut the history into pages counted from the
@@ -254,7 +247,7 @@ class _Renderer:
         self.history = history
         self._post_digests: dict[str, str] = {}
         self._row_keys: dict[str, str] = {}
-        self._commit_keys: dict[str, str] = {}
+        self._author_keys: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
             autoescape=True,
@@ -353,7 +346,11 @@ class _Renderer:
         """A digest of a post's own record (its path, text and front matter, author, first and last
         commits): made once, it stands for the post in every key that shows it."""
         if post.path not in self._post_digests:
-            self._post_digests[post.path] = _key(post.path, post.meta, post.author, post.author_is_former,
+            # (The blob fixes the text, and so the front matter and body; one author writes many posts.)
+            if post.author.handle not in self._author_keys:
+                self._author_keys[post.author.handle] = _key(post.author)
+            author = self._author_keys[post.author.handle]
+            self._post_digests[post.path] = _key(post.path, post.blob, author, post.author_is_former,
                                                  post.created.id, post.updated.id)  # fmt: skip
         return self._post_digests[post.path]
 
@@ -365,15 +362,9 @@ class _Renderer:
             self._row_keys[post.path] = _key(self.post_digest(post), replies, [slugs[tag] for tag in post.meta.tags])
         return self._row_keys[post.path]
 
-    def commit_key(self, commit: CommitInfo) -> str:
-        """`commit_key`, made once per commit."""
-        if commit.id not in self._commit_keys:  # the key is part of its posts' and its History page's keys
-            self._commit_keys[commit.id] = commit_key(commit)
-        return self._commit_keys[commit.id]
-
     def post_key(self, post: PostInfo) -> str:
         """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
-        revisions = [(self.commit_key(r.commit), r.patch is None) for r in post.revisions]
+        revisions = [(r.commit.digest, r.kept_by_merge) for r in post.revisions]
         around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
         replies = [(self.post_digest(reply), depth) for reply, depth in post.thread()]
         slugs = self.env.globals["tag_slugs"]
@@ -391,10 +382,11 @@ class _Renderer:
         return Deferred(path, _key(path, info.member, info.current, moments, opened, replies), render)
 
 
-def _threads_with(posts: Sequence[PostInfo]) -> list[PostInfo]:
-    """The conversations these posts belong to, the most recently active first."""
+def _threads_with(posts: Sequence[PostInfo], activity: Mapping[str, tuple]) -> list[PostInfo]:
+    """The conversations these posts belong to, the most recently active first (`activity`: each
+    conversation's PostInfo.activity, by its path)."""
     roots = {post.root.path: post.root for post in posts}
-    return sorted(roots.values(), key=PostInfo.activity, reverse=True)
+    return sorted(roots.values(), key=lambda root: activity[root.path], reverse=True)
 
 
 def site_pages(
@@ -410,6 +402,7 @@ def site_pages(
     community = history.community
     intro = render_inline(community.description)
     threads = history.threads
+    activity = {thread.path: thread.activity() for thread in threads}  # (a conversation is in many lists)
     pages: list[Page | Deferred] = list(r.listing("", community.name, threads, intro=intro, feed="feed.xml"))
     slugs = r.env.globals["tag_slugs"]
     for post in history.posts:
@@ -422,17 +415,17 @@ def site_pages(
     tags = sorted(history.tags.items())
     pages.append(r.page("tags/index.md", "Tags", "tags.html", {"tags": tags}))
     for tag, posts in tags:
-        pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts)))
+        pages.extend(r.listing(f"tags/{slugs[tag]}/", f"Tag: {tag}", _threads_with(posts, activity)))
     for path, heading, context in history_pages(history.commits):
         render = functools.partial(r.page, path, heading, "history.html", context)
         if context["newest_page"]:
             pages.append(render())
         else:  # an older History page: its commits, their verdicts and its links are all it shows
-            rows = [r.commit_key(commit) for commit in context["items"]]
+            rows = [commit.digest for commit in context["items"]]
             pages.append(Deferred(path, _key(path, rows, context["newer"], context["older"], context["shown"]), render))
     for commit in history.commits:
-        # A commit never changes: its page depends on it and on its verdict alone.
-        pages.append(Deferred(f"commits/{commit.id}.md", r.commit_key(commit),
+        # A commit never changes: its page depends on it and on its verdict alone (its digest).
+        pages.append(Deferred(f"commits/{commit.id}.md", commit.digest,
                               functools.partial(_commit_page, r, commit)))  # fmt: skip
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
     operators = [i.member for i in members if i.current and i.member.is_operator]
