@@ -1,10 +1,12 @@
 """Posts parsed once per version: what `parse_post` made of a blob, kept by blob id in the repository's
-cache, so a build does not read every post's YAML again (at 10,000 posts that is seconds a push)."""
+cache with its body, so a build neither parses every post's YAML again (at 10,000 posts that was
+seconds a push) nor reads every post's text."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -16,9 +18,8 @@ from orgsite.errors import OrgsiteError
 from orgsite.keyed_store import KeyedStore, made_by
 
 
-def encode(meta: PostMeta, text_length: int) -> str:
-    """The stored form of `meta`, parsed from a post of `text_length` characters (its body is the end of
-    the post's text, not stored again)."""
+def encode(meta: PostMeta) -> str:
+    """The stored form of `meta`."""
     date = meta.date
     return json.dumps({
         "title": meta.title,
@@ -26,37 +27,36 @@ def encode(meta: PostMeta, text_length: int) -> str:
         "datetime": isinstance(date, dt.datetime),
         "tags": meta.tags,
         "reply_to": meta.reply_to,
-        "body_at": text_length - len(meta.body),
+        "body": meta.body,
     })  # fmt: skip
 
 
-def decode(stored: str, text: str) -> PostMeta:
-    """The PostMeta `encode` stored, for the post whose text is `text`."""
-    return _decoded(json.loads(stored), text)
+def decode(stored: str) -> PostMeta:
+    """The PostMeta `encode` stored."""
+    return _meta_of(json.loads(stored))
 
 
-def _decoded(data: dict, text: str) -> PostMeta:
+def _meta_of(data: dict) -> PostMeta:
     date = data["date"] and (dt.datetime if data["datetime"] else dt.date).fromisoformat(data["date"])
-    return PostMeta(data["title"], date or None, tuple(data["tags"]), data["reply_to"], text[data["body_at"] :])
+    return PostMeta(data["title"], date or None, tuple(data["tags"]), data["reply_to"], data["body"])
 
 
 def parsed_posts(cache_dir: Path, blobs: Iterable[str], read: Callable[[str], bytes]) -> dict[str, PostMeta | str]:
     """For each blob id, what `parse_post` makes of it: the PostMeta, or the error's message."""
-    store = KeyedStore(cache_dir / "history.sqlite", "posts", made_by(content, versions=[yaml.__version__]))
+    # (Read only by the code that parsed and stored them.)
+    context = made_by(content, sys.modules[__name__], versions=[yaml.__version__])
+    store = KeyedStore(cache_dir / "history.sqlite", "posts", context)
     try:
         blobs = list(dict.fromkeys(blobs))
         known = store.get_many(blobs)
         found: dict[str, PostMeta | str] = {}
         fresh = []
         for blob in blobs:
-            stored = json.loads(known[blob]) if blob in known else None
-            if stored is not None and "error" in stored:
-                found[blob] = stored["error"]
+            if blob in known:
+                stored = json.loads(known[blob])
+                found[blob] = stored["error"] if "error" in stored else _meta_of(stored)
                 continue
             data = read(blob)
-            if stored is not None:
-                found[blob] = _decoded(stored, data.decode("utf-8"))
-                continue
             try:
                 meta = parse_post(data)
             except OrgsiteError as e:
@@ -64,7 +64,7 @@ def parsed_posts(cache_dir: Path, blobs: Iterable[str], read: Callable[[str], by
                 fresh.append((blob, json.dumps({"error": str(e)})))
                 continue
             found[blob] = meta
-            fresh.append((blob, encode(meta, len(data.decode("utf-8")))))
+            fresh.append((blob, encode(meta)))
         store.put_many(fresh)
     finally:
         store.close()
