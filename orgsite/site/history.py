@@ -68,7 +68,7 @@ class CommitInfo:
         patches: tuple[FilePatch, ...],
     ) -> None:  # fmt: skip
         self.id = id
-        self.position = position  # in the branch's topological order, oldest first: breaks ties between equal times
+        self.position = position  # in the branch's topological order, oldest first: breaks equal times' ties
         self.parents = parents
         self.meta, self.verdict, self.patches = meta, verdict, patches
         self.commit_time = meta.commit_time
@@ -100,11 +100,6 @@ class CommitInfo:
     def patches(self) -> tuple[FilePatch, ...]:
         """The commit's changes against its first parent, in path order."""
         return tuple(self._make_patches())
-
-    @property
-    def verdict_values(self) -> tuple:
-        """The verdict as plain values (verdicts.as_plain)."""
-        return self._verdict_values
 
     @property
     def accepted(self) -> bool:
