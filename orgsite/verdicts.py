@@ -33,35 +33,22 @@ def from_plain(plain: tuple) -> Verdict:
                    signature_expires_at)  # fmt: skip
 
 
+# The stored form: as_plain's values by name (the commit is the key), problems as objects.
+_FIELDS = ("signer", "handle", "signed_at", "key_expires_at", "signature_expires_at")
+_PROBLEM_FIELDS = ("rule", "message", "commit", "path", "ref")
+
+
 def _encode(verdict: Verdict) -> str:
-    return json.dumps(
-        {
-            "signer": verdict.signer,
-            "handle": verdict.handle,
-            "signed_at": verdict.signed_at,
-            "key_expires_at": verdict.key_expires_at,
-            "signature_expires_at": verdict.signature_expires_at,
-            "problems": [
-                {"rule": p.rule.value, "message": p.message, "commit": p.commit, "path": p.path, "ref": p.ref}
-                for p in verdict.problems
-            ],
-        }
-    )
+    _, *values, problems = as_plain(verdict)
+    stored = dict(zip(_FIELDS, values, strict=True))
+    stored["problems"] = [dict(zip(_PROBLEM_FIELDS, problem, strict=True)) for problem in problems]
+    return json.dumps(stored)
 
 
 def _decode(commit: str, text: str) -> Verdict:
     data = json.loads(text)
-    return Verdict(
-        commit=commit,
-        signer=data["signer"],
-        handle=data["handle"],
-        signed_at=data["signed_at"],
-        key_expires_at=data["key_expires_at"],
-        signature_expires_at=data["signature_expires_at"],
-        problems=tuple(
-            Problem(Rule(p["rule"]), p["message"], p["commit"], p["path"], p["ref"]) for p in data["problems"]
-        ),
-    )
+    problems = tuple(tuple(p[name] for name in _PROBLEM_FIELDS) for p in data["problems"])
+    return from_plain((commit, *(data[name] for name in _FIELDS), problems))
 
 
 class VerdictCache:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
+
 from orgsite.keyed_store import KeyedStore
 from orgsite.model import Problem, Rule, Verdict
-from orgsite.verdicts import VerdictCache
+from orgsite.verdicts import VerdictCache, accepted_in_plain, as_plain, from_plain
 
 COMMIT = "c" * 40
 REFUSED = Verdict(
@@ -72,3 +74,17 @@ def test_a_whole_history_asked_at_once_gets_exactly_what_was_stored_for_it(tmp_p
     assert store.get_many(asked) == {commit: stored[commit] for commit in asked if commit in stored}
     assert store.get_many(asked[:10]) == {commit: stored[commit] for commit in asked[:10]}
     assert store.get_many([f"{n:040x}" for n in range(8_000)])[f"{1:040x}"] == "text 1"
+
+
+EXPIRED = (Problem(Rule.SIGNATURE, "the key had expired when it signed", "e" * 40),)
+EXPIRED_KEY = Verdict("e" * 40, "E" * 40, "eve", 1_900_000_001, 1_900_000_000, EXPIRED, 1_800_000_000)
+
+
+@pytest.mark.parametrize(("verdict", "accepted"), [(ACCEPTED, True), (REFUSED, False), (EXPIRED_KEY, False)])
+def test_a_verdict_kept_as_plain_values_says_what_the_verdict_says(verdict, accepted):
+    """What a build keeps of a verdict (and reads acceptance from, for every writer of a post) gives back
+    the verdict, refusals and all; a signed but refused commit is never taken as accepted."""
+    plain = as_plain(verdict)
+    assert from_plain(plain) == verdict
+    assert accepted_in_plain(plain) is accepted is verdict.accepted
+    assert from_plain(json.loads(json.dumps(plain))) == verdict

@@ -146,8 +146,7 @@ class Revision:
     @property
     def kept_by_merge(self) -> bool:
         """True when a merge kept this version over the other side's change (see `patch`)."""
-        # (A commit of one parent that wrote a version changed the file: only a merge may have kept one.)
-        return len(self.commit.parents) > 1 and not self.commit.changes(self.path)
+        return not self.commit.changes(self.path)
 
 
 @dataclass
