@@ -20,11 +20,6 @@ def as_plain(verdict: Verdict) -> tuple:
             verdict.signature_expires_at, problems)  # fmt: skip
 
 
-def accepted_in_plain(plain: tuple) -> bool:
-    """Whether the verdict `as_plain` made `plain` from accepts its commit (Verdict.accepted)."""
-    return not plain[-1]
-
-
 def from_plain(plain: tuple) -> Verdict:
     """The verdict `as_plain` made `plain` from."""
     commit, signer, handle, signed_at, key_expires_at, signature_expires_at, problems = plain

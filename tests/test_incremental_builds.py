@@ -176,7 +176,7 @@ def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:
         (repo.cache_dir / "history.sqlite").unlink(missing_ok=True)
         (repo.cache_dir / "last-read-history").unlink(missing_ok=True)
     history = read_history(repo, "main")
-    commits = [(c.id, c.position, c.parents, c.meta, c.verdict, c.digest, c.accepted, c.commit_time,
+    commits = [(c.id, c.position, c.parents, c.meta, c.verdict, c.digest, c.accepted, c.signer_handle, c.commit_time,
                 [(p.path, p.status, p.blob, p.text) for p in c.patches]) for c in history.commits]  # fmt: skip
     posts = [(p.path, p.blob, p.author.handle, [(r.commit.id, r.kept_by_merge, r.patch and r.patch.text)
                                                 for r in p.revisions]) for p in history.posts]  # fmt: skip

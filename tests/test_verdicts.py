@@ -4,13 +4,17 @@ another introduction or another storage format are never reused."""
 from __future__ import annotations
 
 import json
+import marshal
 import sqlite3
 
 import pytest
 
 from orgsite.keyed_store import KeyedStore
 from orgsite.model import Problem, Rule, Verdict
-from orgsite.verdicts import VerdictCache, accepted_in_plain, as_plain, from_plain
+from orgsite.repo import CommitMeta
+from orgsite.site import kept_history
+from orgsite.site.history import CommitInfo
+from orgsite.verdicts import VerdictCache, as_plain, from_plain
 
 COMMIT = "c" * 40
 REFUSED = Verdict(
@@ -82,9 +86,13 @@ EXPIRED_KEY = Verdict("e" * 40, "E" * 40, "eve", 1_900_000_001, 1_900_000_000, E
 
 @pytest.mark.parametrize(("verdict", "accepted"), [(ACCEPTED, True), (REFUSED, False), (EXPIRED_KEY, False)])
 def test_a_verdict_kept_as_plain_values_says_what_the_verdict_says(verdict, accepted):
-    """What a build keeps of a verdict (and reads acceptance from, for every writer of a post) gives back
-    the verdict, refusals and all; a signed but refused commit is never taken as accepted."""
+    """What a build keeps of a verdict (and reads acceptance and the signer from, for every writer of a
+    post) gives back the verdict, refusals and all; a signed but refused commit is never taken as accepted."""
     plain = as_plain(verdict)
     assert from_plain(plain) == verdict
-    assert accepted_in_plain(plain) is accepted is verdict.accepted
     assert from_plain(json.loads(json.dumps(plain))) == verdict
+    meta = CommitMeta("Eve", "eve@example.org", 1_800_000_000, 1_800_000_001, "A post")
+    row = kept_history.row_of(verdict.commit, ("p" * 40,), meta, [], verdict, "digest")
+    commit = CommitInfo.kept(marshal.loads(marshal.dumps(row)), 7, lambda commit, changes: [])
+    assert commit.accepted is accepted is verdict.accepted
+    assert (commit.signer_handle, commit.verdict, commit.meta) == (verdict.handle, verdict, meta)

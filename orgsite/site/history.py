@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from orgsite import walks
 from orgsite.allowlist import ALLOWLIST_PATH
@@ -27,14 +28,13 @@ from orgsite.site import kept_history
 from orgsite.site.kept_history import Row
 from orgsite.site.parsed_posts import parsed_posts
 from orgsite.snapshot import Snapshots
-from orgsite.verdicts import accepted_in_plain, as_plain, from_plain
+from orgsite.verdicts import as_plain, from_plain
 from orgsite.verify import RULES_VERSION, Verifier, judge_all
 
 MAX_DIFFED_FILE_BYTES = 256 * 1024  # larger files are shown by size, not diffed
 MAX_MESSAGE_CHARS = 16 * 1024
 MAX_NAME_CHARS = 200
 _COMMITS_FORMAT = "2"  # bump when what the cache keeps of a commit changes
-_COMMIT_TIME = [f.name for f in dataclasses.fields(CommitMeta)].index("commit_time")  # in a kept row's record
 
 
 def _bounded(meta: CommitMeta) -> CommitMeta:
@@ -61,7 +61,8 @@ def commit_digest(commit_id: str, verdict_values: tuple) -> str:
 class CommitInfo:
     """One commit of the branch as the site shows it. A commit read by an earlier build comes from what
     that build kept (kept_history): its record, verdict and changes are made when first asked for (a
-    one-post build shows a few of the history's fifty thousand commits)."""
+    one-post build shows a few of the history's fifty thousand commits). `accepted`: True when the
+    commit breaks no rule; `signer_handle`: the member whose key signed it (the verdict's)."""
 
     def __init__(
         self, id: str, position: int, parents: tuple[str, ...], meta: CommitMeta, verdict: Verdict,
@@ -72,43 +73,43 @@ class CommitInfo:
         self.parents = parents
         self.meta, self.verdict, self.patches = meta, verdict, patches
         self.commit_time = meta.commit_time
-        self._changes = tuple((p.path,) for p in patches)  # (a kept row's changes begin with the path)
-        self._verdict_values = as_plain(verdict)
-        self.digest = commit_digest(id, self._verdict_values)
+        self.accepted = verdict.accepted
+        self.signer_handle = verdict.handle
+        self._paths = tuple(p.path for p in patches)
+        self.digest = commit_digest(id, as_plain(verdict))
 
     @classmethod
-    def kept(cls, row: Row, position: int, patches: Callable[[], list[FilePatch]]) -> CommitInfo:
-        """The commit kept as `row` (kept_history), its patches made by `patches` when first asked for."""
+    def kept(cls, row: Row, position: int, known_patches: Callable[[str, tuple], list[FilePatch]]) -> CommitInfo:
+        """The commit kept as `row` (kept_history), its patches made by `known_patches` (CommunityRepo's)
+        when first asked for."""
         commit = cls.__new__(cls)
-        commit.id, commit.position, commit.parents = row[0], position, row[1]
-        commit.commit_time = row[2][_COMMIT_TIME]
-        commit._row, commit._make_patches, commit._changes, commit._verdict_values = row, patches, row[3], row[4]
-        commit.digest = row[5]
+        commit.id, commit.parents, commit.commit_time, commit._paths, commit.accepted, commit.signer_handle, \
+            commit.digest, _ = row  # fmt: skip
+        commit.position, commit._row, commit._known_patches = position, row, known_patches
         return commit
+
+    @functools.cached_property
+    def _rest(self) -> tuple:
+        return kept_history.rest_of(self._row)
 
     @functools.cached_property
     def meta(self) -> CommitMeta:
         """What git records of the commit, cut to what a page shows."""
-        return _bounded(CommitMeta(*self._row[2]))
+        return _bounded(CommitMeta(*self._rest[0]))
 
     @functools.cached_property
     def verdict(self) -> Verdict:
         """The trust core's judgement of the commit."""
-        return from_plain(self._row[4])
+        return from_plain(self._rest[2])
 
     @functools.cached_property
     def patches(self) -> tuple[FilePatch, ...]:
         """The commit's changes against its first parent, in path order."""
-        return tuple(self._make_patches())
-
-    @property
-    def accepted(self) -> bool:
-        """True when the commit breaks no rule."""
-        return accepted_in_plain(self._verdict_values)
+        return tuple(self._known_patches(self.id, self._rest[1]))
 
     def changes(self, path: str) -> bool:
         """True when the commit changes the file at `path` (against its first parent)."""
-        return any(change[0] == path for change in self._changes)
+        return path in self._paths
 
     def patch_of(self, path: str) -> FilePatch | None:
         """The commit's change to the file at `path` (None when it changes none)."""
@@ -131,10 +132,10 @@ class CommitInfo:
         return subject or "(no message)"
 
 
-@dataclass(frozen=True)
-class Revision:
+class Revision(NamedTuple):
     """One commit's version of one post (no patch when a merge kept one side's version over the other's)."""
 
+    # (A tuple: a build makes one for each version of each of tens of thousands of posts.)
     commit: CommitInfo
     path: str
 
@@ -338,7 +339,7 @@ def read_history(
         goes_on = walked.built_on is not None and walked.built_on == last.tip
         files = verifier.lineages(order, _FirstParentBlobs(by_id), start=(last.tip, last.lineages) if goes_on else None)
         if (tip, len(rows)) != (last.tip, len(known)):  # (nothing new read: nothing new to keep)
-            kept_history.keep(repo, context, rows, tip, files)
+            kept_history.keep(repo, context, rows, tip, files, last)
         community = snapshots.community(tip)
         members, events = _membership(commits, snapshots.allowlist)
     warnings: list[str] = []
@@ -400,8 +401,7 @@ def _read_commits(
     from `kept` (the last walk's), the others from the cache or the repository. What a commit changed
     never changes: it is kept in the repository's cache, so a build diffs only the commits it has not
     seen (a tree diff costs more as a member's folder grows)."""
-    commits = [CommitInfo.kept(row, n, functools.partial(repo.known_patches, row[0], row[3]))
-               for n, row in enumerate(kept)]  # fmt: skip
+    commits = [CommitInfo.kept(row, n, repo.known_patches) for n, row in enumerate(kept)]
     rows = list(kept)
     new = order[len(kept) :]
     store = KeyedStore(repo.cache_dir / "history.sqlite", "commits", f"{_COMMITS_FORMAT}:{MAX_DIFFED_FILE_BYTES}")
@@ -479,7 +479,7 @@ def _posts(
         if isinstance(meta, str):
             warnings.append(f"{path}: not published, {meta}")
             continue
-        handle = revs[0].commit.verdict.handle
+        handle = revs[0].commit.signer_handle
         info = members.get(handle or "")
         if info is None:
             warnings.append(f"{path}: not published, its author is not known")

@@ -14,6 +14,7 @@ import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 import markupsafe
@@ -60,11 +61,11 @@ class Page:
     unindexed: str = ""
 
 
-@dataclass(frozen=True)
-class Deferred:
+class Deferred(NamedTuple):
     """A page rendered only when asked: `key` changes whenever the page's output would (the site's
     configuration aside), so a build whose previous build had the same key keeps that page as it is."""
 
+    # (A tuple: a build makes one for each of tens of thousands of commits, and a tuple is made fastest.)
     path: str
     key: str
     render: Callable[[], Page]
@@ -375,7 +376,7 @@ class _Renderer:
         """A member's page, keyed by everything it shows: their entry, when they joined and left (and who
         said so), their conversations' rows and their replies."""
         path = f"members/{info.member.handle}.md"
-        moments = [(c.id, c.verdict.handle) if c else None for c in (info.joined, info.left)]
+        moments = [(c.id, c.signer_handle) if c else None for c in (info.joined, info.left)]
         opened = [self.row_key(post) for post in info.posts if post.parent is None]
         replies = [(self.post_digest(p), p.root.path, p.root.meta.title) for p in info.posts if p.parent is not None]
         render = functools.partial(self.page, path, info.member.name, "member.html", {"info": info})
