@@ -8,7 +8,9 @@ import sys
 import tomllib
 
 from orgsite.repo import CommunityRepo
+from orgsite.site.build import changes_of
 from orgsite.site.history import read_history
+from orgsite.site.manifest import NOT_LISTED
 from tests.people import run
 from tests.test_push_merges import craft_merge
 from tests.test_site import _bypass_hook
@@ -142,9 +144,16 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
         assert build(community.bare, site).startswith("Updated ")
 
     push_and_build("two")
-    # The previous site, sharing with the new one every file the build did not change.
+    # The previous site, sharing with the new one every file the build did not change...
     assert (spare / "posts/bob/hello/index.html").exists() and not (spare / "posts/bob/two").exists()
     assert (spare / "commits" / first_commit).stat().st_ino == (site / "commits" / first_commit).stat().st_ino
+    # ...and the site's marker says which it wrote and removed: the next build brings the spare up to date
+    # from that list alone, so the list is every file the two do not share.
+    changes = changes_of(site)
+    assert changes.after in (spare / ".orgsite-site").read_text().splitlines()[2]
+    unshared = {path for path in inodes(site) if inodes(site)[path] != inodes(spare).get(path)}
+    assert unshared == {*changes.written, *NOT_LISTED} and "posts/bob/two/index.html" in unshared
+    assert set(changes.removed) == inodes(spare).keys() - inodes(site).keys()
     push_and_build("three")  # built upon the spare, brought up to date
     assert (spare / "posts/bob/two/index.html").exists() and not (spare / "posts/bob/three").exists()
     (spare / "orgsite-manifest.json").unlink()  # a spare that cannot say what it holds is not built upon
@@ -167,6 +176,10 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     assert (spare / "commits" / first_commit).stat().st_ino != (site / "commits" / first_commit).stat().st_ino
     push_and_build("five")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.spare"]
+
+
+def inodes(site) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
 
 
 def read_what_pages_show(repo: CommunityRepo, *, afresh: bool) -> tuple:

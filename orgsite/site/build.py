@@ -11,6 +11,7 @@ import html
 import json
 import logging
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -95,8 +96,8 @@ def _mkdocs_build(
 ) -> dict[str, str]:  # fmt: skip
     """Build the pages of `generated` into `site` with MkDocs and stamp the others (see stamp_pages: the
     work shared as `spread` shares it, files the same as in the `replaced` site linked to theirs; the
-    theme's templates compiled once, kept under `compiled`; the theme's own pages, 404.html, only for
-    the `whole_site`); returns the SHA-256 of each stamped page, by its path in the site."""
+    theme's templates compiled once, kept under `compiled`; the theme's own pages, 404.html, and files
+    only for the `whole_site`); returns the SHA-256 of each stamped page, by its path in the site."""
     community = history.community
     stamped: dict[str, str] = {}
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
@@ -115,6 +116,9 @@ def _mkdocs_build(
                 files.remove(file)
                 files.append(File(file.src_uri, file.src_dir, file.dest_dir, file.use_directory_urls,
                                   dest_uri=url_of(file.src_uri)))  # fmt: skip
+            if not whole_site:  # the theme's files are the same every build: a partial build copies none
+                for file in [f for f in files if not f.is_documentation_page()]:
+                    files.remove(file)
             return files
 
         def on_env(self, env, *, config, files):
@@ -214,13 +218,42 @@ def _exchange(a: Path, b: Path) -> bool:
     return result == 0
 
 
-def built_from(site: Path) -> str | None:
-    """The commit the site at `site` was built from, as its marker records it (None: unknown)."""
+@dataclass(frozen=True)
+class Changes:
+    """How an incremental build made its site from the one it replaced: that site's build id, and the
+    outputs (paths in the site) it wrote and removed."""
+
+    after: str
+    written: list[str]
+    removed: list[str]
+
+
+def _marker_line(site: Path, start: str) -> str | None:
+    """The rest of the line of the site's marker that begins with `start` (None: no such line)."""
     try:
-        text = (site / SITE_MARKER).read_text()
+        text = (site / SITE_MARKER).read_text(encoding="utf-8")
     except OSError:
         return None
-    return next((line.split()[-1] for line in text.splitlines() if line.startswith("built from ")), None)
+    return next((line[len(start) :] for line in text.splitlines() if line.startswith(start)), None)
+
+
+def built_from(site: Path) -> str | None:
+    """The commit the site at `site` was built from, as its marker records it (None: unknown)."""
+    return _marker_line(site, "built from ")
+
+
+def changes_of(site: Path) -> Changes | None:
+    """What the build of the site at `site` changed in the site it replaced (None: a full build, or unknown)."""
+    line = _marker_line(site, "after build ")
+    try:
+        after, listed = line.split(" ", 1)  # type: ignore[union-attr]
+        data = json.loads(listed)
+        written, removed = [str(p) for p in data["written"]], [str(p) for p in data["removed"]]
+    except (AttributeError, ValueError, KeyError, TypeError):
+        return None
+    if any(p.startswith("/") or ".." in p.split("/") for p in written + removed):
+        return None  # not what a build writes: the paths are outputs under the site
+    return Changes(after, written, removed)
 
 
 def _owner_alive(scratch: Path) -> bool:
@@ -260,13 +293,16 @@ def _keep_or_remove(previous: Path, keep_as: Path) -> None:
         shutil.rmtree(previous, ignore_errors=True)
 
 
-def swap_in(new: Path, out: Path, tip: str, *, keep_as: Path) -> None:
+def swap_in(new: Path, out: Path, tip: str, *, keep_as: Path, changes: Changes | None = None) -> None:
     """Make `new` the site at `out` in one rename; the previous site is kept as `keep_as` (see
-    _keep_or_remove)."""
+    _keep_or_remove). The marker records `changes`, how `new` was made from the previous site."""
     (new / SITE_MARKER).unlink(missing_ok=True)  # in a linked copy, the served site's marker
-    (new / SITE_MARKER).write_text(
-        f"This folder is built by `orgsite build` and replaced whole by the next build.\nbuilt from {tip}\n"
-    )
+    lines = ["This folder is built by `orgsite build` and replaced whole by the next build.", f"built from {tip}",
+             f"build {secrets.token_hex(16)}"]  # fmt: skip
+    if changes is not None:
+        listed = json.dumps({"written": changes.written, "removed": changes.removed})
+        lines.append(f"after build {changes.after} {listed}")
+    (new / SITE_MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
     if not out.exists():
         new.rename(out)
         return
@@ -375,14 +411,25 @@ class _LinkedCopy:
 
 
 def _catch_up(copy: Path, site: Path) -> bool:
-    """Make `copy`, an earlier site sharing files with `site`, hold what `site` holds, as their manifests
-    say; False when either manifest is missing or unreadable (the copy is then no use)."""
+    """Make `copy`, an earlier site sharing files with `site`, hold what `site` holds: as the marker of
+    `site` says when `site` was made from `copy` (what it wrote and removed), else as their manifests
+    say; False when that cannot be told (the copy is then no use)."""
     try:
-        have = parse_manifest((copy / MANIFEST_NAME).read_text(encoding="utf-8"), str(copy)).files
-        want = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
-        for relative in sorted(have.keys() - want.keys()):
+        changes, this_build = changes_of(site), _marker_line(copy, "build ")
+        if not (copy / MANIFEST_NAME).is_file():  # a copy that cannot say what it holds is not built upon
+            return False
+        if this_build is not None and this_build == _marker_line(site, "build "):
+            gone, differ = [], []  # the copy is the site (a build found nothing to do and kept its copy)
+        elif changes is not None and changes.after == this_build:
+            gone, differ = changes.removed, changes.written
+        else:
+            have = parse_manifest((copy / MANIFEST_NAME).read_text(encoding="utf-8"), str(copy)).files
+            want = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
+            gone = sorted(have.keys() - want.keys())
+            differ = [path for path, digest in want.items() if have.get(path) != digest]
+        for relative in gone:
             _remove_output(copy, relative)
-        for relative in [*(path for path, digest in want.items() if have.get(path) != digest), *NOT_LISTED]:
+        for relative in [*differ, *NOT_LISTED]:
             target = copy / relative
             target.unlink(missing_ok=True)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -465,8 +512,9 @@ def _build_all(
 def _build_changes(
     config_file: Path, scratch: Path, site: Path, todo: Plan[Page | StoredPage], pages: list[Page | StoredPage],
     history: CommunityHistory, progress: Progress, compiled: Path,
-) -> None:  # fmt: skip
-    """Redo the pages and files of `todo` in `site`, a linked copy of the previous site."""
+) -> Changes | None:  # fmt: skip
+    """Redo the pages and files of `todo` in `site`, a linked copy of the previous site; returns what changed
+    (None when the previous site has no build id: built by an older orgsite)."""
     partial = scratch / "partial"
     # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
     nav_pages = [p for p in pages if p.path in IN_NAV and p not in todo.pages]
@@ -492,6 +540,8 @@ def _build_changes(
         manifest[relative] = stamped.get(relative) or hashlib.sha256((site / relative).read_bytes()).hexdigest()
     (site / MANIFEST_NAME).unlink()
     write_manifest(site, history.tip, dict(sorted(manifest.items())))
+    after = _marker_line(site, "build ")  # (the copy's marker is still the replaced site's)
+    return Changes(after, [*written, *todo.files, INDEX_PATH], list(todo.removed_outputs)) if after else None
 
 
 def _build_into(
@@ -501,17 +551,18 @@ def _build_into(
     """Build in `scratch` (all pages into scratch/site, or what `todo` says into scratch/site, a linked copy
     of the site at `out`), then swap it in; on any failure `out` is left as it was."""
     site = scratch / "site"
+    changes = None
     if todo is None:
         shutil.rmtree(site, ignore_errors=True)  # a copy made for an incremental build that cannot be
         replaced = out if (out / SITE_MARKER).exists() else None
         _build_all(config_file, scratch, site, pages, files, history, progress, replaced, compiled)
     else:
-        _build_changes(config_file, scratch, site, todo, pages, history, progress, compiled)
+        changes = _build_changes(config_file, scratch, site, todo, pages, history, progress, compiled)
     _write_new(site / STATE_NAME, state.to_json())
     # The previous site shares with the new one every file the build did not change (an incremental
     # build's copy is made of links; a full build links every file it would write the same bytes to):
     # kept as the spare, it spares the next build a copy of the site and this one its removal.
-    swap_in(site, out, history.tip, keep_as=spare_of(out))
+    swap_in(site, out, history.tip, keep_as=spare_of(out), changes=changes)
 
 
 @contextlib.contextmanager

@@ -402,8 +402,9 @@ def site_pages(
     r = _Renderer(history, neighbours, memo, compiled)
     community = history.community
     intro = render_inline(community.description)
-    threads = history.threads
-    activity = {thread.path: thread.activity() for thread in threads}  # (a conversation is in many lists)
+    # The conversations, the most recently active first (each one's activity worked out once: it is in many lists).
+    activity = {post.path: post.activity() for post in history.posts if post.parent is None}
+    threads = sorted((p for p in history.posts if p.parent is None), key=lambda p: activity[p.path], reverse=True)
     pages: list[Page | Deferred] = list(r.listing("", community.name, threads, intro=intro, feed="feed.xml"))
     slugs = r.env.globals["tag_slugs"]
     for post in history.posts:
