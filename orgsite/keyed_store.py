@@ -1,4 +1,4 @@
-"""A persistent map from commit ids to text, for what never changes once a commit exists (SQLite,
+"""A persistent map from commit ids to text (or bytes), for what never changes once a commit exists (SQLite,
 safe across processes). Only ever an optimisation: when the file cannot be opened or written, the
 callers simply compute again."""
 
@@ -24,7 +24,7 @@ def made_by(*modules: ModuleType, versions: Iterable[str] = ()) -> str:
 
 
 class KeyedStore:
-    """Texts keyed by commit id within one `context` (what else determines them: rules, format)."""
+    """Texts (or bytes) keyed by commit id within one `context` (what else determines them: rules, format)."""
 
     def __init__(self, path: Path, table: str, context: str, *, column: str = "value") -> None:
         self._table = table
@@ -42,11 +42,11 @@ class KeyedStore:
             )
             self._db = db
 
-    def get_many(self, commits: Iterable[str]) -> dict[str, str]:
-        """The stored texts among `commits`."""
+    def get_many(self, commits: Iterable[str]) -> dict[str, str | bytes]:
+        """The stored values among `commits`."""
         if self._db is None:
             return {}
-        found: dict[str, str] = {}
+        found: dict[str, str | bytes] = {}
         wanted = list(commits)
         with contextlib.suppress(sqlite3.Error):
             if len(wanted) > _SCAN_ABOVE:  # a whole history: one pass over the table beats its index
@@ -65,8 +65,8 @@ class KeyedStore:
                 found.update(rows)
         return found
 
-    def put_many(self, values: Iterable[tuple[str, str]]) -> None:
-        """Remember (commit id, text) pairs (best effort)."""
+    def put_many(self, values: Iterable[tuple[str, str | bytes]]) -> None:
+        """Remember (commit id, value) pairs (best effort)."""
         if self._db is None:
             return
         rows = [(commit, self._context, text) for commit, text in values]

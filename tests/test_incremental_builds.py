@@ -4,11 +4,13 @@ pages and files whose inputs differ, and the result is the full build's bytes, f
 from __future__ import annotations
 
 import json
+import marshal
 import sys
 import tomllib
 
 from orgsite.repo import CommunityRepo
 from orgsite.site.build import changes_of
+from orgsite.site.build_state import read_state
 from orgsite.site.history import read_history
 from orgsite.site.manifest import NOT_LISTED
 from tests.people import run
@@ -108,6 +110,7 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         ours, theirs = tree(site), tree(full)
         assert sorted(ours) == sorted(theirs), step.__name__
         assert [path for path in ours if ours[path] != theirs[path]] == [], step.__name__
+        assert read_state(site) == read_state(full) is not None, step.__name__  # the next build goes on alike
 
 
 def test_a_build_of_the_same_commit_redoes_nothing_and_full_redoes_everything(community, tmp_path):
@@ -125,8 +128,13 @@ def test_a_damaged_build_state_means_a_full_build(community, tmp_path):
     assert community.bob.push().ok
     site = tmp_path / "site"
     build(community.bare, site)
-    (site / ".orgsite-build.json").write_text("{not json")
-    assert build(community.bare, site).startswith("Built ")
+    state = site / ".orgsite-build"
+    whole = state.read_bytes()
+    wrong_tables = marshal.dumps((4, sys.version, "c" * 40, "config", ["not", "a", "table"], {}, {}, {}, {}))
+    for damaged in (b"{not json", whole[: len(whole) // 2], wrong_tables):
+        state.unlink()  # (a hard link the spare shares)
+        state.write_bytes(damaged)
+        assert build(community.bare, site).startswith("Built ")
 
 
 def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import functools
 import gc
 import hashlib
@@ -445,9 +446,9 @@ def _replace(source: Path, target: Path) -> None:
     os.replace(source, target)
 
 
-def _write_new(path: Path, text: str) -> None:
+def _write_new(path: Path, content: str | bytes) -> None:
     path.unlink(missing_ok=True)  # in a linked copy, the old name is the served site's file
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def _write_files(
@@ -497,24 +498,26 @@ def _both_cores(scratch: Path) -> Spread:
 def _build_all(
     config_file: Path, scratch: Path, site: Path, pages: list[Page | StoredPage], files: dict,
     history: CommunityHistory, progress: Progress, replaced: Path | None, compiled: Path,
-) -> None:  # fmt: skip
+) -> dict[str, str]:  # fmt: skip
     """Build every page and file into `site`, an empty folder (sharing its unchanged files with `replaced`,
-    the site it will replace)."""
+    the site it will replace); returns the SHA-256 of each file, by its path (what the manifest lists)."""
     generated = write_docs(pages, scratch / "docs")
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         stamped = _mkdocs_build(config_file, scratch / "docs", site, generated, history, advance, _both_cores(scratch),
                                 replaced, compiled, whole_site=True)  # fmt: skip
     written = _write_files(site, files, replaced)
     _finish(site)
-    write_manifest(site, history.tip, digests(site, known={**stamped, **written}))
+    outputs = digests(site, known={**stamped, **written})
+    write_manifest(site, history.tip, outputs)
+    return outputs
 
 
 def _build_changes(
     config_file: Path, scratch: Path, site: Path, todo: Plan[Page | StoredPage], pages: list[Page | StoredPage],
     history: CommunityHistory, progress: Progress, compiled: Path,
-) -> Changes | None:  # fmt: skip
+) -> tuple[Changes | None, dict[str, str]]:  # fmt: skip
     """Redo the pages and files of `todo` in `site`, a linked copy of the previous site; returns what changed
-    (None when the previous site has no build id: built by an older orgsite)."""
+    (None when the previous site has no build id: built by an older orgsite), and the SHA-256 of each file."""
     partial = scratch / "partial"
     # The navigation's pages are built every time: MkDocs leaves a missing one out of every page's tabs.
     nav_pages = [p for p in pages if p.path in IN_NAV and p not in todo.pages]
@@ -522,7 +525,7 @@ def _build_changes(
     with progress.phase("Building pages", generated.page_count - len(generated.stamped)) as advance:
         stamped = _mkdocs_build(config_file, scratch / "docs", partial, generated, history, advance,
                                 _both_cores(scratch), None, compiled, whole_site=False)  # fmt: skip
-    manifest = parse_manifest((site / MANIFEST_NAME).read_text(encoding="utf-8"), str(site)).files
+    manifest = dict(todo.previous_outputs)
     for relative in todo.removed_outputs:
         _remove_output(site, relative)
         manifest.pop(relative, None)
@@ -539,9 +542,11 @@ def _build_changes(
     for relative in [*written, *todo.files, INDEX_PATH]:
         manifest[relative] = stamped.get(relative) or hashlib.sha256((site / relative).read_bytes()).hexdigest()
     (site / MANIFEST_NAME).unlink()
-    write_manifest(site, history.tip, dict(sorted(manifest.items())))
+    manifest = dict(sorted(manifest.items()))
+    write_manifest(site, history.tip, manifest)
     after = _marker_line(site, "build ")  # (the copy's marker is still the replaced site's)
-    return Changes(after, [*written, *todo.files, INDEX_PATH], list(todo.removed_outputs)) if after else None
+    changes = Changes(after, [*written, *todo.files, INDEX_PATH], list(todo.removed_outputs)) if after else None
+    return changes, manifest
 
 
 def _build_into(
@@ -555,10 +560,10 @@ def _build_into(
     if todo is None:
         shutil.rmtree(site, ignore_errors=True)  # a copy made for an incremental build that cannot be
         replaced = out if (out / SITE_MARKER).exists() else None
-        _build_all(config_file, scratch, site, pages, files, history, progress, replaced, compiled)
+        outputs = _build_all(config_file, scratch, site, pages, files, history, progress, replaced, compiled)
     else:
-        changes = _build_changes(config_file, scratch, site, todo, pages, history, progress, compiled)
-    _write_new(site / STATE_NAME, state.to_json())
+        changes, outputs = _build_changes(config_file, scratch, site, todo, pages, history, progress, compiled)
+    _write_new(site / STATE_NAME, dataclasses.replace(state, outputs=outputs).to_bytes())
     # The previous site shares with the new one every file the build did not change (an incremental
     # build's copy is made of links; a full build links every file it would write the same bytes to):
     # kept as the spare, it spares the next build a copy of the site and this one its removal.

@@ -16,7 +16,7 @@ from orgsite.errors import OrgsiteError
 
 MANIFEST_NAME = "orgsite-manifest.json"
 # The manifest itself, the marker swap_in writes, and the build state (build_state.STATE_NAME).
-NOT_LISTED = (MANIFEST_NAME, ".orgsite-site", ".orgsite-build.json")
+NOT_LISTED = (MANIFEST_NAME, ".orgsite-site", ".orgsite-build")
 
 
 @dataclass(frozen=True)

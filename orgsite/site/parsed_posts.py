@@ -5,7 +5,7 @@ seconds a push) nor reads every post's text."""
 from __future__ import annotations
 
 import datetime as dt
-import json
+import marshal
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,33 +18,30 @@ from orgsite.errors import OrgsiteError
 from orgsite.keyed_store import KeyedStore, made_by
 
 
-def encode(meta: PostMeta) -> str:
-    """The stored form of `meta`."""
-    date = meta.date
-    return json.dumps({
-        "title": meta.title,
-        "date": date.isoformat() if date else None,
-        "datetime": isinstance(date, dt.datetime),
-        "tags": meta.tags,
-        "reply_to": meta.reply_to,
-        "body": meta.body,
-    })  # fmt: skip
+def encode(parsed: PostMeta | str) -> bytes:
+    """The stored form of what parse_post made of a post: its PostMeta, or its error's message. (Marshal's
+    bytes, read by the Python that wrote them: ten thousand load in a sixth of JSON's time.)"""
+    if isinstance(parsed, str):
+        return marshal.dumps(parsed)
+    date = parsed.date
+    when = (date.isoformat(), isinstance(date, dt.datetime)) if date else None
+    return marshal.dumps((parsed.title, when, tuple(parsed.tags), parsed.reply_to, parsed.body))
 
 
-def decode(stored: str) -> PostMeta:
-    """The PostMeta `encode` stored."""
-    return _meta_of(json.loads(stored))
-
-
-def _meta_of(data: dict) -> PostMeta:
-    date = data["date"] and (dt.datetime if data["datetime"] else dt.date).fromisoformat(data["date"])
-    return PostMeta(data["title"], date or None, tuple(data["tags"]), data["reply_to"], data["body"])
+def decode(stored: bytes) -> PostMeta | str:
+    """What `encode` stored."""
+    value = marshal.loads(stored)
+    if isinstance(value, str):
+        return value
+    title, when, tags, reply_to, body = value
+    date = when and (dt.datetime if when[1] else dt.date).fromisoformat(when[0])
+    return PostMeta(title, date or None, tags, reply_to, body)
 
 
 def parsed_posts(cache_dir: Path, blobs: Iterable[str], read: Callable[[str], bytes]) -> dict[str, PostMeta | str]:
     """For each blob id, what `parse_post` makes of it: the PostMeta, or the error's message."""
     # (Read only by the code that parsed and stored them.)
-    context = made_by(content, sys.modules[__name__], versions=[yaml.__version__])
+    context = made_by(content, sys.modules[__name__], versions=[yaml.__version__, sys.version])
     store = KeyedStore(cache_dir / "history.sqlite", "posts", context)
     try:
         blobs = list(dict.fromkeys(blobs))
@@ -53,18 +50,14 @@ def parsed_posts(cache_dir: Path, blobs: Iterable[str], read: Callable[[str], by
         fresh = []
         for blob in blobs:
             if blob in known:
-                stored = json.loads(known[blob])
-                found[blob] = stored["error"] if "error" in stored else _meta_of(stored)
+                found[blob] = decode(known[blob])
                 continue
-            data = read(blob)
             try:
-                meta = parse_post(data)
+                parsed: PostMeta | str = parse_post(read(blob))
             except OrgsiteError as e:
-                found[blob] = str(e)
-                fresh.append((blob, json.dumps({"error": str(e)})))
-                continue
-            found[blob] = meta
-            fresh.append((blob, encode(meta)))
+                parsed = str(e)
+            found[blob] = parsed
+            fresh.append((blob, encode(parsed)))
         store.put_many(fresh)
     finally:
         store.close()
