@@ -299,3 +299,36 @@ def test_a_post_page_shows_one_main_heading_whichever_way_it_is_built(community,
     assert headed.count("<h1") == 1 and "A heading of my own</h1>" in headed and "<title>Headed - " in headed
     index = json.loads((site / "search/search_index.json").read_text())
     assert {d["location"] for d in index["docs"] if d["title"] == "Plain words"} == {"posts/bob/plain/"}
+
+
+def test_a_marker_naming_paths_outside_the_site_is_not_followed(community, tmp_path):
+    """The list of what a build wrote and removed, in the site's marker, is what the next build brings its
+    spare up to date by: a marker altered to name a file beside the site (or an absolute path) is not
+    taken, nothing outside the site is removed, and the build is still the full build's bytes."""
+    bob = community.bob
+    bob.post("hello", "Hello", "Hi.\n")
+    assert bob.push().ok
+    site = tmp_path / "site"
+    build(community.bare, site)
+    bob.post("two", "Two", "Two.\n")
+    assert bob.push().ok
+    build(community.bare, site)  # the spare now waits, and the marker lists what this build changed
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    marker = site / ".orgsite-site"
+    lines = marker.read_text().splitlines()
+    after = changes_of(site).after
+    for listed in ({"written": [], "removed": ["../../victim.txt"]}, {"written": [], "removed": [str(victim)]}):
+        hostile = [line for line in lines if not line.startswith("after build ")]
+        hostile.append(f"after build {after} {json.dumps(listed)}")
+        marker.unlink()  # (a hard link the spare shares)
+        marker.write_text("\n".join(hostile) + "\n")
+        assert changes_of(site) is None
+    bob.post("three", "Three", "Three.\n")
+    assert bob.push().ok
+    assert build(community.bare, site).startswith("Updated ")
+    assert victim.read_text() == "keep me"
+    full = tmp_path / "full"
+    build(community.bare, full, "--full")
+    ours, theirs = tree(site), tree(full)
+    assert sorted(ours) == sorted(theirs) and [p for p in ours if ours[p] != theirs[p]] == []

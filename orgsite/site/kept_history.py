@@ -34,7 +34,6 @@ _RUN = f"{_NAME}.run-"  # the prefix of a run's file
 # verdict) in marshal's bytes, read when a page shows the commit: a tuple of seven plain values loads
 # several times faster than the nested record.
 Row = tuple
-ID, PARENTS, COMMIT_TIME, PATHS, ACCEPTED, SIGNER_HANDLE, DIGEST, REST = range(8)
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def row_of(
 def rest_of(row: Row) -> tuple[tuple, tuple[tuple, ...], tuple]:
     """The commit's record (CommitMeta's fields), its changes (as given to row_of) and its verdict
     (verdicts.as_plain's)."""
-    return marshal.loads(row[REST])
+    return marshal.loads(row[-1])
 
 
 def kept(community: CommunityRepo, context: str) -> Kept:
@@ -102,18 +101,18 @@ def keep(
         runs = list(last.runs) if rows[: len(last.rows)] == last.rows else []
         kept_rows = sum(count for _, count in runs)
         if len(rows) > kept_rows:
-            runs.append((_write_new(folder, _RUN, rows[kept_rows:]), len(rows) - kept_rows))
+            runs.append((_write_marshalled(folder, _RUN, rows[kept_rows:]), len(rows) - kept_rows))
         while len(runs) > 1 and runs[-2][1] <= 2 * runs[-1][1]:
             merged = sum(count for _, count in runs[-2:])
             start = sum(count for _, count in runs[:-2])
-            runs[-2:] = [(_write_new(folder, _RUN, rows[start : start + merged]), merged)]
+            runs[-2:] = [(_write_marshalled(folder, _RUN, rows[start : start + merged]), merged)]
         files = {path: (lineage.blob, lineage.writers) for path, lineage in lineages.items()}
-        index = _write_new(folder, f".{_NAME}.", (_context(context), runs, tip, files))
+        index = _write_marshalled(folder, f".{_NAME}.", (_context(context), runs, tip, files))
         os.replace(folder / index, folder / _NAME)
         _remove_unnamed_runs(folder, {name for name, _ in runs})
 
 
-def _write_new(folder: Path, prefix: str, value: object) -> str:
+def _write_marshalled(folder: Path, prefix: str, value: object) -> str:
     """Write `value` (marshalled) to a new file in `folder`, named from `prefix`; returns its name."""
     fd, temporary = tempfile.mkstemp(prefix=prefix, dir=folder)
     try:
