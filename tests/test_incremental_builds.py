@@ -9,6 +9,7 @@ import sys
 import tomllib
 
 from orgsite.repo import CommunityRepo
+from orgsite.site import build_state
 from orgsite.site.build import changes_of
 from orgsite.site.build_state import read_state
 from orgsite.site.history import read_history
@@ -38,15 +39,17 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
     site = tmp_path / "site"
     assert build(community.bare, site).startswith("Built ")
 
-    def post():
-        carol.pull()
-        carol.post("garden", "The garden", "Tomatoes.\n", tags=["plans"])
-        return carol
+    def post_of(person, name: str, *args, **front):
+        def step():
+            person.pull()
+            person.post(*args, **front)
+            return person
 
-    def reply():
-        bob.pull()
-        bob.post("re-garden", "Re: The garden", "Lovely.\n", reply_to="posts/carol/garden.md")
-        return bob
+        step.__name__ = name
+        return step
+
+    post = post_of(carol, "post", "garden", "The garden", "Tomatoes.\n", tags=["plans"])
+    reply = post_of(bob, "reply", "re-garden", "Re: The garden", "Lovely.\n", reply_to="posts/carol/garden.md")
 
     def edit_of(person, path: str, text: str, name: str):
         def step():
@@ -76,10 +79,7 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         alice.orgsite("member", "remove", "mallory")
         return alice
 
-    def old_answered():
-        carol.pull()
-        carol.post("re-old", "Re: Old 05", "Indeed.\n", reply_to="posts/bob/old-05.md")
-        return carol
+    old_answered = post_of(carol, "old_answered", "re-old", "Re: Old 05", "Indeed.\n", reply_to="posts/bob/old-05.md")
 
     def member_renamed():  # bob's posts and replies show his new name
         alice.pull()
@@ -95,7 +95,28 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
         bob.post("picture", "A picture", "![a dot](dot.png)\n")
         return bob
 
-    steps = (post, reply, edit, old_edited, old_answered, member_added, member_removed, member_renamed, attachment)
+    # What a build must not take from the last one (see orgsite/site/unchanged.py): conversations that
+    # lost or gained a post no commit of theirs touched, and slugs that moved to another tag.
+    question = post_of(bob, "question", "later", "Later", "Any thoughts?\n")
+    answer = post_of(carol, "answer", "early", "Re: Later", "First!\n", reply_to="posts/bob/later.md")
+
+    def question_deleted():  # carol's reply opens a conversation of its own
+        bob.pull()
+        bob.git("rm", "-q", "posts/bob/later.md")
+        bob.commit("delete later")
+        return bob
+
+    # carol's reply, which no commit touched, joins bob's conversation again
+    question_again = post_of(bob, "question_again", "later", "Later", "Any thoughts?\n")
+
+    reply_moved = edit_of(bob, "posts/bob/re-garden.md", "---\ntitle: \"Re: Old 07\"\nreply_to: posts/bob/old-07.md\n"
+                          "---\nLovely.\n", "reply_moved")  # fmt: skip
+
+    # "News" sorts before "news" and takes its slug: every "news" page moves
+    slug_taken = post_of(carol, "slug_taken", "loud", "Loud", "NEWS.\n", tags=["News"])
+
+    steps = (post, reply, edit, old_edited, old_answered, question, answer, question_deleted, question_again,
+             reply_moved, slug_taken, member_added, member_removed, member_renamed, attachment)  # fmt: skip
     for number, step in enumerate(steps):
         pusher = step()
         pushed = pusher.push()
@@ -130,7 +151,9 @@ def test_a_damaged_build_state_means_a_full_build(community, tmp_path):
     build(community.bare, site)
     state = site / ".orgsite-build"
     whole = state.read_bytes()
-    wrong_tables = marshal.dumps((4, sys.version, "c" * 40, "config", ["not", "a", "table"], {}, {}, {}, {}))
+    wrong_tables = marshal.dumps(
+        (build_state._FORMAT, sys.version, "c" * 40, "config", ["not", "a", "table"], {}, {}, {}, {}, None)
+    )
     for damaged in (b"{not json", whole[: len(whole) // 2], wrong_tables):
         state.unlink()  # (a hard link the spare shares)
         state.write_bytes(damaged)
@@ -332,3 +355,30 @@ def test_a_marker_naming_paths_outside_the_site_is_not_followed(community, tmp_p
     build(community.bare, full, "--full")
     ours, theirs = tree(site), tree(full)
     assert sorted(ours) == sorted(theirs) and [p for p in ours if ours[p] != theirs[p]] == []
+
+
+def test_conversations_a_damaged_state_misremembers_are_worked_out_again(community, tmp_path):
+    bob = community.bob
+    bob.post("hello", "Hello", "Hi.\n")
+    bob.post("other", "Other", "No reply here.\n")  # a conversation the pushes below leave as it is
+    assert bob.push().ok
+    site = tmp_path / "site"
+    build(community.bare, site)
+    state = site / ".orgsite-build"
+    misremembered = [
+        lambda commits, order, posts, rows, slugs: (commits, order, {path: (root, "0" * 64)
+                                                                     for path, (root, _) in posts.items()}, {}, slugs),
+        lambda commits, order, posts, rows, slugs: (commits, order, dict.fromkeys(posts, "not a pair"), rows, slugs),
+        lambda *remembered: ("not", "conversations"),
+    ]
+    for number, misremember in enumerate(misremembered):
+        bob.post(f"more-{number}", "More", "And more.\n", reply_to="posts/bob/hello.md")
+        assert bob.push().ok
+        *kept, remembered = marshal.loads(state.read_bytes())
+        conversations = misremember(*remembered)
+        state.unlink()  # (a hard link the spare shares)
+        state.write_bytes(marshal.dumps((*kept, conversations)))
+        assert build(community.bare, site).startswith("Updated ")
+        full = tmp_path / f"full-{number}"
+        build(community.bare, full, "--full")
+        assert tree(site) == tree(full), number

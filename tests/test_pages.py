@@ -69,7 +69,7 @@ class Story:
 
 
 def pages_by_path(history: CommunityHistory) -> dict[str, Page]:
-    pages, _ = site_pages(history)
+    pages = site_pages(history).pages
     return {page.path: page for page in rendered(pages)}
 
 
@@ -120,7 +120,7 @@ def test_every_commit_gets_a_stamped_page_and_every_member_a_page_and_a_feed():
     story = Story()
     story.post(BOB, "hello", "Hello", "first")
     story.post(ALICE, "cake", "Cake", "recipe")
-    deferred, files = site_pages(story.history())
+    deferred, files, *_ = site_pages(story.history())
     pages = rendered(deferred)
     by_path = {page.path: page for page in pages}
     commit_pages = [page for page in pages if page.path.startswith("commits/")]

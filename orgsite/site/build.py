@@ -51,7 +51,17 @@ from orgsite.site.mkdocs_docs import (
 )
 from orgsite.site.neighbours import read_neighbours
 from orgsite.site.outputs import write_output
-from orgsite.site.pages import IN_NAV, NAV, NEIGHBOURS_INDEX, Page, body_key, output_of, site_pages, url_of
+from orgsite.site.pages import (
+    IN_NAV,
+    NAV,
+    NEIGHBOURS_INDEX,
+    Page,
+    body_key,
+    output_of,
+    site_pages,
+    url_of,
+    url_of_output,
+)
 from orgsite.site.search_index import INDEX_PATH, canonical, spliced
 from orgsite.snapshot import Snapshots
 
@@ -536,7 +546,7 @@ def _build_changes(
     index = spliced(
         json.loads((site / INDEX_PATH).read_text(encoding="utf-8")),
         json.loads((partial / INDEX_PATH).read_text(encoding="utf-8")),
-        {url_of(p.path) for p in todo.pages},
+        {url_of(p.path) for p in todo.pages} | {url_of_output(gone) for gone in todo.removed_outputs},
     )
     _write_new(site / INDEX_PATH, canonical(index))
     for relative in [*written, *todo.files, INDEX_PATH]:
@@ -625,14 +635,17 @@ def build_site(
         try:
             history = read_history(repo, branch or Snapshots(repo).branch(), tip=tip, progress=progress)
             neighbours = read_neighbours(repo, history.community.follows, history.warnings)
-            with _body_memo(repo, history) as memo:
-                deferred, files = site_pages(history, neighbours, memo, repo.cache_dir)
             config = _configuration(history, config_file)
             previous = _reusable(copy.wait(), config) if copy else None
+            earlier = previous.earlier_build() if previous else None
+            with _body_memo(repo, history) as memo:
+                deferred, files, conversations, earlier_pages = site_pages(history, neighbours, memo, repo.cache_dir,
+                                                                           earlier)  # fmt: skip
             store = HtmlStore(scratch / "html", budget=HTML_HELD_IN_MEMORY)
-            pages, page_digests, page_keys = settle(deferred, previous, store.keep, _both_cores(scratch))
+            pages, page_digests, page_keys = settle(deferred, previous, store.keep, _both_cores(scratch), earlier_pages)
             files, file_digests, file_keys = settle_files(files, previous)
-            state = BuildState(history.tip, config, page_digests, file_digests, page_keys, file_keys)
+            state = BuildState(history.tip, config, page_digests, file_digests, page_keys, file_keys,
+                               conversations=conversations)  # fmt: skip
             todo = plan(previous, pages, files, state) if previous else None
             already_built = todo is not None and not todo and previous.commit == history.tip
             if already_built:  # nothing to write and nothing to swap: the copy waits for the next build

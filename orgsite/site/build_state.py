@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from orgsite.site.forked import Spread, here
-from orgsite.site.pages import Deferred, DeferredFile, Page, SiteFile, output_of
+from orgsite.site.pages import Deferred, DeferredFile, EarlierBuild, Page, SiteFile, output_of
+from orgsite.site.unchanged import Conversations
 
 STATE_NAME = ".orgsite-build"
-_FORMAT = 4
+_FORMAT = 5
 
 
 def page_digest(page: Page) -> str:
@@ -52,7 +53,8 @@ def config_digest(parts: Iterable[bytes]) -> str:
 class BuildState:
     """How a site was built: from which commit, with which configuration, each page's and file's
     digest (of those rendered every build) or key (of the deferred ones: pages.Deferred, DeferredFile),
-    and the SHA-256 of each file of the site, by its path (what its manifest lists)."""
+    the SHA-256 of each file of the site, by its path (what its manifest lists), and its conversations
+    (see unchanged)."""
 
     commit: str
     config: str
@@ -61,12 +63,20 @@ class BuildState:
     page_keys: dict[str, str]
     file_keys: dict[str, str]
     outputs: dict[str, str] = field(default_factory=dict)
+    conversations: Conversations | None = None
 
     def to_bytes(self) -> bytes:
         """The state as its file holds it (marshal's bytes: a state is read by the Python that wrote it,
         and this orgsite, and seventy thousand keys load in a fraction of JSON's time)."""
+        conversations = tuple(self.conversations) if self.conversations else None
         return marshal.dumps((_FORMAT, sys.version, self.commit, self.config, self.pages, self.files,
-                              self.page_keys, self.file_keys, self.outputs))  # fmt: skip
+                              self.page_keys, self.file_keys, self.outputs, conversations))  # fmt: skip
+
+    def earlier_build(self) -> EarlierBuild | None:
+        """What the next build may take from this one's (None when it remembers no conversations)."""
+        if self.conversations is None:
+            return None
+        return EarlierBuild(self.conversations, self.page_keys, self.file_keys)
 
 
 def read_state(site: Path) -> BuildState | None:
@@ -75,12 +85,22 @@ def read_state(site: Path) -> BuildState | None:
         form, python, *fields = marshal.loads((site / STATE_NAME).read_bytes())
         if (form, python) != (_FORMAT, sys.version):
             return None
-        commit, config, *tables = fields
+        commit, config, *tables, conversations = fields
         if not (isinstance(commit, str) and isinstance(config, str) and all(isinstance(t, dict) for t in tables)):
             return None
-        return BuildState(commit, config, *tables)
+        return BuildState(commit, config, *tables, conversations=_conversations(conversations))
     except (OSError, ValueError, EOFError, TypeError):
         return None
+
+
+def _conversations(kept: object) -> Conversations | None:
+    """The conversations a state holds, when they have the shape a build wrote (else none are taken)."""
+    if not isinstance(kept, tuple) or len(kept) != len(Conversations._fields):
+        return None
+    commits, order, posts, rows, slugs = kept
+    tables_ok = all(isinstance(t, dict) for t in (posts, rows, slugs))
+    posts_ok = tables_ok and all(isinstance(v, tuple) and len(v) == 2 for v in posts.values())
+    return Conversations(*kept) if posts_ok and isinstance(commits, int) and isinstance(order, str) else None
 
 
 Kept = TypeVar("Kept")  # a rendered page as the build keeps it (see mkdocs_docs.HtmlStore)
@@ -109,13 +129,15 @@ def rendered_with_digests(pages: Iterable[Page | Deferred]) -> Iterator[tuple[Pa
 
 
 def settle(
-    pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept], spread: Spread = here
-) -> tuple[list[Kept], dict[str, str], dict[str, str]]:
+    pages: Iterable[Page | Deferred], previous: BuildState | None, keep: Callable[[Page], Kept], spread: Spread = here,
+    earlier_keys: Mapping[str, str] | None = None,
+) -> tuple[list[Kept], dict[str, str], dict[str, str]]:  # fmt: skip
     """The pages to build (every page without a previous build; else those whose key is new), each as
     `keep` keeps it once rendered (rendered as `spread` shares the work); the digests of the pages
-    rendered every build; and the deferred pages' keys."""
+    rendered every build; and the deferred pages' keys, with `earlier_keys` (the previous build's keys of
+    pages left as they are, not among `pages`)."""
     digests: dict[str, str] = {}
-    keys: dict[str, str] = {}
+    keys: dict[str, str] = dict(earlier_keys or {})
     fresh: list[Page | Deferred] = []
     known = previous.page_keys if previous else {}
     for page in pages:

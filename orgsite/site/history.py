@@ -111,6 +111,11 @@ class CommitInfo:
         """True when the commit changes the file at `path` (against its first parent)."""
         return path in self._paths
 
+    @property
+    def changed_paths(self) -> tuple[str, ...]:
+        """The paths of the files the commit changes (against its first parent)."""
+        return self._paths
+
     def patch_of(self, path: str) -> FilePatch | None:
         """The commit's change to the file at `path` (None when it changes none)."""
         return next((p for p in self.patches if p.path == path), None) if self.changes(path) else None

@@ -27,6 +27,7 @@ from orgsite.site.feeds import FEED_LENGTH, atom_feed
 from orgsite.site.history import CommitInfo, CommunityHistory, MemberInfo, PostInfo
 from orgsite.site.neighbours import Neighbour
 from orgsite.site.safe_markdown import plain_excerpt, render_inline, render_post_body
+from orgsite.site.unchanged import Conversations, Unchanged, order_digest, unchanged
 
 POSTS_PER_PAGE = 20
 EXCERPT_CHARS = 180
@@ -83,6 +84,25 @@ class DeferredFile:
 SiteFile = bytes | Callable[[], bytes] | DeferredFile  # a file's bytes, what reads them, or a deferred file
 
 
+class EarlierBuild(NamedTuple):
+    """What the build before this one worked out: its conversations (see unchanged), and the keys of its
+    deferred pages and files, by their paths."""
+
+    conversations: Conversations
+    page_keys: Mapping[str, str]
+    file_keys: Mapping[str, str]
+
+
+class SitePages(NamedTuple):
+    """The site's pages and other files (see site_pages), the keys of the deferred pages taken as they
+    are from the earlier build (left out of `pages`), and what the next build takes from this one."""
+
+    pages: list[Page | Deferred]
+    files: dict[str, SiteFile]
+    conversations: Conversations
+    earlier_pages: dict[str, str]
+
+
 def rendered(pages: Iterable[Page | Deferred]) -> list[Page]:
     """Every page rendered."""
     return [page.render() if isinstance(page, Deferred) else page for page in pages]
@@ -112,6 +132,11 @@ def output_of(doc_path: str) -> str:
     """Where the page's HTML lands in the built site."""
     url = url_of(doc_path)
     return url if url.endswith(".html") else url + "index.html"
+
+
+def url_of_output(output: str) -> str:
+    """The URL of the page whose HTML lands at `output` in the built site (see output_of)."""
+    return output.removesuffix("index.html")
 
 
 def root_of(doc_path: str) -> str:
@@ -249,6 +274,7 @@ class _Renderer:
         self._post_digests: dict[str, str] = {}
         self._row_keys: dict[str, str] = {}
         self._author_keys: dict[str, str] = {}
+        self._earlier_post_keys: dict[str, str] = {}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "orgsite"),
             autoescape=True,
@@ -363,8 +389,21 @@ class _Renderer:
             self._row_keys[post.path] = _key(self.post_digest(post), replies, [slugs[tag] for tag in post.meta.tags])
         return self._row_keys[post.path]
 
+    def take_earlier(self, earlier: EarlierBuild, roots: set[str]) -> None:
+        """Take the earlier build's digests and keys of the posts of the conversations `roots`, which are
+        as that build saw them (see unchanged.unchanged)."""
+        for path, (root, digest) in earlier.conversations.posts.items():
+            if root in roots:
+                self._post_digests[path] = digest
+                if path in earlier.page_keys:
+                    self._earlier_post_keys[path] = earlier.page_keys[path]
+        rows = earlier.conversations.rows
+        self._row_keys.update((root, rows[root]) for root in roots if root in rows)
+
     def post_key(self, post: PostInfo) -> str:
         """Everything a post's page shows: its text, its record, its place in its thread, its replies."""
+        if post.path in self._earlier_post_keys:
+            return self._earlier_post_keys[post.path]
         revisions = [(r.commit.digest, r.kept_by_merge) for r in post.revisions]
         around = [(p.path, p.meta.title, p.url) for p in (post.parent, post.root) if p is not None]
         replies = [(self.post_digest(reply), depth) for reply, depth in post.thread()]
@@ -392,21 +431,25 @@ def _threads_with(posts: Sequence[PostInfo], activity: Mapping[str, tuple]) -> l
 
 def site_pages(
     history: CommunityHistory, neighbours: Sequence[Neighbour] = (), memo: dict[str, str] | None = None,
-    compiled: Path | None = None,
-) -> tuple[list[Page | Deferred], dict[str, SiteFile]]:  # fmt: skip
+    compiled: Path | None = None, earlier: EarlierBuild | None = None,
+) -> SitePages:  # fmt: skip
     """Every page of the site (each path once: the site's own pages win over any a member names), and
     the other files (feeds, attachments) by their path under docs/; followed neighbours, read-only,
     under neighbours/. The pages of commits and posts, and the conversations' feeds, come deferred (see
-    `Deferred`); `memo` is render_bodies'; the templates compiled are kept under `compiled` (see
+    `Deferred`), their keys those of the `earlier` build where it worked them out for the same
+    conversation; `memo` is render_bodies'; the templates compiled are kept under `compiled` (see
     compiled_templates)."""
     r = _Renderer(history, neighbours, memo, compiled)
+    slugs = r.env.globals["tag_slugs"]
+    same = unchanged(history, slugs, earlier.conversations) if earlier else Unchanged(0, set())
+    if earlier:
+        r.take_earlier(earlier, same.roots)
     community = history.community
     intro = render_inline(community.description)
     # The conversations, the most recently active first (each one's activity worked out once: it is in many lists).
     activity = {post.path: post.activity() for post in history.posts if post.parent is None}
     threads = sorted((p for p in history.posts if p.parent is None), key=lambda p: activity[p.path], reverse=True)
     pages: list[Page | Deferred] = list(r.listing("", community.name, threads, intro=intro, feed="feed.xml"))
-    slugs = r.env.globals["tag_slugs"]
     for post in history.posts:
         render = functools.partial(_post_page, r, post)
         # With neighbours, a post's page also shows their replies and links: always rendered.
@@ -425,8 +468,11 @@ def site_pages(
         else:  # an older History page: its commits, their verdicts and its links are all it shows
             rows = [commit.digest for commit in context["items"]]
             pages.append(Deferred(path, _key(path, rows, context["newer"], context["older"], context["shown"]), render))
-    for commit in history.commits:
-        # A commit never changes: its page depends on it and on its verdict alone (its digest).
+    # A commit never changes: its page depends on it and on its verdict alone (its digest), and those
+    # of the commits the earlier build read are that build's.
+    earlier_pages = {path: key for path, key in earlier.page_keys.items() if path.startswith("commits/")} \
+        if earlier and same.commits else {}  # fmt: skip
+    for commit in history.commits[: len(history.commits) - same.commits]:
         pages.append(Deferred(f"commits/{commit.id}.md", commit.digest,
                               functools.partial(_commit_page, r, commit)))  # fmt: skip
     pages.append(r.page("membership.md", "Membership", "membership.html", {"events": history.events}))
@@ -442,11 +488,13 @@ def site_pages(
          f"{community.name}: {i.member.name}", i.posts)
         for i in members
     ]  # fmt: skip
+    earlier_feeds = earlier.file_keys if earlier else {}
     for thread in threads:
-        posts = [thread] + [reply for reply, _ in thread.thread()]
-        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
-        feeds.append((f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}",
-                      f"{community.name}: {thread.meta.title}", newest_first))  # fmt: skip
+        path = f"{thread.url}feed.xml"
+        if thread.path in same.roots and path in earlier_feeds:
+            files[path] = DeferredFile(earlier_feeds[path], functools.partial(_thread_feed, r, feed_id, thread))
+        else:
+            feeds.append(_thread_feed_parts(community.name, feed_id, thread))
     for path, this_id, title, posts in feeds:
         newest = posts[:FEED_LENGTH]
         # Everything an entry shows of a post: its text (and so its rendered body), author, dates, address.
@@ -457,7 +505,24 @@ def site_pages(
         neighbour_pages, neighbour_files = _neighbour_pages(r, neighbours, community.url)
         pages += neighbour_pages
         files.update(neighbour_files)
-    return _first_of_each_path(pages, history.warnings), files
+    conversations = Conversations(
+        len(history.commits), order_digest(commit.id for commit in reversed(history.commits)),
+        {post.path: (post.root.path, r.post_digest(post)) for post in history.posts},
+        {thread.path: r.row_key(thread) for thread in threads}, dict(slugs),
+    )  # fmt: skip
+    return SitePages(_first_of_each_path(pages, history.warnings), files, conversations, earlier_pages)
+
+
+def _thread_feed_parts(name: str, feed_id: str, thread: PostInfo) -> tuple[str, str, str, list[PostInfo]]:
+    """A conversation's feed: its path, id, title, and posts (the newest first)."""
+    posts = [thread] + [reply for reply, _ in thread.thread()]
+    newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
+    return f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}", f"{name}: {thread.meta.title}", newest_first
+
+
+def _thread_feed(r: _Renderer, community_id: str, thread: PostInfo) -> bytes:
+    path, this_id, title, posts = _thread_feed_parts(r.history.community.name, community_id, thread)
+    return _feed(r, community_id, path, this_id, title, posts[:FEED_LENGTH])
 
 
 def _feed(r: _Renderer, community_id: str, path: str, feed_id: str, title: str, posts: Sequence[PostInfo]) -> bytes:
