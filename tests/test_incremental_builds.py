@@ -3,6 +3,7 @@ pages and files whose inputs differ, and the result is the full build's bytes, f
 
 from __future__ import annotations
 
+import gc
 import json
 import marshal
 import sys
@@ -10,9 +11,9 @@ import tomllib
 
 from orgsite.repo import CommunityRepo
 from orgsite.site import build_state
-from orgsite.site.build import changes_of
+from orgsite.site.build import build_site, changes_of
 from orgsite.site.build_state import read_state
-from orgsite.site.history import read_history
+from orgsite.site.history import PostInfo, read_history
 from orgsite.site.manifest import NOT_LISTED
 from tests.people import run
 from tests.test_push_merges import craft_merge
@@ -382,3 +383,20 @@ def test_conversations_a_damaged_state_misremembers_are_worked_out_again(communi
         full = tmp_path / f"full-{number}"
         build(community.bare, full, "--full")
         assert tree(site) == tree(full), number
+
+
+def test_a_process_that_builds_again_and_again_gets_back_all_a_build_held(community, tmp_path):
+    # `orgsite serve` builds in its own process after every push: what a build sets aside from the
+    # collector (see build._set_aside) must be collectable again when it ends, or each build would leak
+    # its whole history.
+    bob = community.bob
+    bob.post("hello", "Hello", "Hi.\n")
+    assert bob.push().ok
+    thresholds = gc.get_threshold()
+    for number in range(2):  # a full build, then an incremental one
+        bob.post(f"more-{number}", "More", "And more.\n", reply_to="posts/bob/hello.md")
+        assert bob.push().ok
+        assert build_site(community.bare, tmp_path / "site").incremental == bool(number)
+        assert (gc.get_freeze_count(), gc.isenabled(), gc.get_threshold()) == (0, True, thresholds)
+        gc.collect()
+        assert not [o for o in gc.get_objects() if isinstance(o, PostInfo)]
