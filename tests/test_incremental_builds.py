@@ -388,15 +388,17 @@ def test_conversations_a_damaged_state_misremembers_are_worked_out_again(communi
 def test_a_process_that_builds_again_and_again_gets_back_all_a_build_held(community, tmp_path):
     # `orgsite serve` builds in its own process after every push: what a build sets aside from the
     # collector (see build._set_aside) must be collectable again when it ends, or each build would leak
-    # its whole history.
+    # its whole history; and what an incremental build leaves out, the next full build has again.
     bob = community.bob
     bob.post("hello", "Hello", "Hi.\n")
     assert bob.push().ok
     thresholds = gc.get_threshold()
-    for number in range(2):  # a full build, then an incremental one
+    site = tmp_path / "site"
+    for number, incremental in enumerate((False, True, False)):
         bob.post(f"more-{number}", "More", "And more.\n", reply_to="posts/bob/hello.md")
         assert bob.push().ok
-        assert build_site(community.bare, tmp_path / "site").incremental == bool(number)
+        assert build_site(community.bare, site, full=not incremental).incremental == incremental
         assert (gc.get_freeze_count(), gc.isenabled(), gc.get_threshold()) == (0, True, thresholds)
+        assert list(site.glob("assets/javascripts/bundle.*.min.js"))  # (an incremental build lists no theme files)
         gc.collect()
         assert not [o for o in gc.get_objects() if isinstance(o, PostInfo)]

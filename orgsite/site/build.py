@@ -127,9 +127,6 @@ def _mkdocs_build(
                 files.remove(file)
                 files.append(File(file.src_uri, file.src_dir, file.dest_dir, file.use_directory_urls,
                                   dest_uri=url_of(file.src_uri)))  # fmt: skip
-            if not whole_site:  # the theme's files are the same every build: a partial build copies none
-                for file in [f for f in files if not f.is_documentation_page()]:
-                    files.remove(file)
             return files
 
         def on_env(self, env, *, config, files):
@@ -201,7 +198,8 @@ def _mkdocs_build(
         config.plugins["orgsite-pages"] = GeneratedPages()
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            build(config)
+            with contextlib.nullcontext() if whole_site else _theme_files_unlisted():
+                build(config)
         finally:
             config.plugins.on_shutdown()
     except (exceptions.MkDocsException, OSError, ValueError, KeyError) as e:
@@ -210,6 +208,22 @@ def _mkdocs_build(
     finally:
         log.removeHandler(collector)
     return stamped
+
+
+@contextlib.contextmanager
+def _theme_files_unlisted() -> Iterator[None]:
+    """MkDocs builds without the theme's files (its scripts, styles, fonts, icons): they are the same every
+    build, so a partial build copies none. MkDocs offers no setting for it, and listing them walks the
+    14,500 files of Material's templates (a seventh of a second) only to be dropped: the listing is
+    skipped while MkDocs builds."""
+    from mkdocs.structure.files import Files
+
+    listing = Files.add_files_from_theme
+    Files.add_files_from_theme = lambda self, env, config: None  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Files.add_files_from_theme = listing  # type: ignore[method-assign]
 
 
 def _material_knows(language: str) -> bool:
