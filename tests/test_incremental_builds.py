@@ -39,6 +39,7 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
     assert bob.push().ok
     site = tmp_path / "site"
     assert build(community.bare, site).startswith("Built ")
+    first = bob.head()
 
     def post_of(person, name: str, *args, **front):
         def step():
@@ -116,8 +117,14 @@ def test_every_incremental_build_is_the_full_build_byte_for_byte(community, tmp_
     # "News" sorts before "news" and takes its slug: every "news" page moves
     slug_taken = post_of(carol, "slug_taken", "loud", "Loud", "NEWS.\n", tags=["News"])
 
+    def merged_with_the_first():  # a merge with an old commit, taking back the first version of old-03
+        bob.pull()
+        craft_merge(bob, [bob.head(), first], {"posts/bob/old-03.md": first}, "back to the first old-03")
+        return bob
+
     steps = (post, reply, edit, old_edited, old_answered, question, answer, question_deleted, question_again,
-             reply_moved, slug_taken, member_added, member_removed, member_renamed, attachment)  # fmt: skip
+             reply_moved, slug_taken, merged_with_the_first, member_added, member_removed, member_renamed,
+             attachment)  # fmt: skip
     for number, step in enumerate(steps):
         pusher = step()
         pushed = pusher.push()

@@ -488,18 +488,22 @@ def site_pages(
          f"{community.name}: {i.member.name}", i.posts)
         for i in members
     ]  # fmt: skip
-    earlier_feeds = earlier.file_keys if earlier else {}
+    taken = {}  # the feeds of the conversations as they were: their keys are the earlier build's
     for thread in threads:
-        path = f"{thread.url}feed.xml"
-        if thread.path in same.roots and path in earlier_feeds:
-            files[path] = DeferredFile(earlier_feeds[path], functools.partial(_thread_feed, r, feed_id, thread))
-        else:
-            feeds.append(_thread_feed_parts(community.name, feed_id, thread))
+        posts = [thread] + [reply for reply, _ in thread.thread()]
+        newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
+        feeds.append((f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}",
+                      f"{community.name}: {thread.meta.title}", newest_first))  # fmt: skip
+        if thread.path in same.roots and earlier and f"{thread.url}feed.xml" in earlier.file_keys:
+            taken[f"{thread.url}feed.xml"] = earlier.file_keys[f"{thread.url}feed.xml"]
     for path, this_id, title, posts in feeds:
         newest = posts[:FEED_LENGTH]
+        render = functools.partial(_feed, r, feed_id, path, this_id, title, newest)
+        if path in taken:
+            files[path] = DeferredFile(taken[path], render)
+            continue
         # Everything an entry shows of a post: its text (and so its rendered body), author, dates, address.
         shown = [r.post_digest(p) for p in newest]
-        render = functools.partial(_feed, r, feed_id, path, this_id, title, newest)
         files[path] = DeferredFile(_key(path, this_id, title, community.url, shown), render)
     if history.community.follows:
         neighbour_pages, neighbour_files = _neighbour_pages(r, neighbours, community.url)
@@ -511,18 +515,6 @@ def site_pages(
         {thread.path: r.row_key(thread) for thread in threads}, dict(slugs),
     )  # fmt: skip
     return SitePages(_first_of_each_path(pages, history.warnings), files, conversations, earlier_pages)
-
-
-def _thread_feed_parts(name: str, feed_id: str, thread: PostInfo) -> tuple[str, str, str, list[PostInfo]]:
-    """A conversation's feed: its path, id, title, and posts (the newest first)."""
-    posts = [thread] + [reply for reply, _ in thread.thread()]
-    newest_first = sorted(posts, key=lambda p: (p.date, p.created.position), reverse=True)
-    return f"{thread.url}feed.xml", f"{feed_id}:thread:{thread.path}", f"{name}: {thread.meta.title}", newest_first
-
-
-def _thread_feed(r: _Renderer, community_id: str, thread: PostInfo) -> bytes:
-    path, this_id, title, posts = _thread_feed_parts(r.history.community.name, community_id, thread)
-    return _feed(r, community_id, path, this_id, title, posts[:FEED_LENGTH])
 
 
 def _feed(r: _Renderer, community_id: str, path: str, feed_id: str, title: str, posts: Sequence[PostInfo]) -> bytes:
