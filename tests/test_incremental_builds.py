@@ -6,12 +6,14 @@ from __future__ import annotations
 import gc
 import json
 import marshal
+import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 from orgsite.repo import CommunityRepo
 from orgsite.site import build_state
-from orgsite.site.build import build_site, changes_of
+from orgsite.site.build import build_site, built_from, changes_of, one_build_at_a_time
 from orgsite.site.build_state import read_state
 from orgsite.site.history import PostInfo, read_history
 from orgsite.site.manifest import NOT_LISTED
@@ -19,6 +21,7 @@ from tests.people import run
 from tests.test_push_merges import craft_merge
 from tests.test_site import _bypass_hook
 from tests.test_site_check import tree
+from tests.test_site_rebuilds import wait_for
 
 
 def build(bare, out, *flags: str) -> str:
@@ -168,12 +171,17 @@ def test_a_damaged_build_state_means_a_full_build(community, tmp_path):
         assert build(community.bare, site).startswith("Built ")
 
 
+def built_with_one_post(community, tmp_path):
+    """Bob's first post pushed, and the site built from it at tmp_path/site (returned)."""
+    community.bob.post("hello", "Hello", "Hi.\n")
+    assert community.bob.push().ok
+    build(community.bare, tmp_path / "site")
+    return tmp_path / "site"
+
+
 def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community, tmp_path):
     bob = community.bob
-    bob.post("hello", "Hello", "Hi.\n")
-    assert bob.push().ok
-    site, spare = tmp_path / "site", tmp_path / ".site.spare"
-    build(community.bare, site)
+    site, spare = built_with_one_post(community, tmp_path), tmp_path / ".site.spare"
     assert not spare.exists()  # a first build replaced nothing
     first_commit = next((site / "commits").iterdir()).name
 
@@ -209,12 +217,46 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     build(community.bare, site, "--full")
     # A full build renders every page, and links to the replaced site's file each file holding exactly the
     # bytes it would write: the replaced site is the next build's spare, as after an incremental build.
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.spare"]
+    assert hidden_beside(site) == [".full.lock", ".site.lock", ".site.spare"]
     assert (spare / "posts/bob/four/index.html").stat().st_ino == (site / "posts/bob/four/index.html").stat().st_ino
     assert (site / "commits" / first_commit).read_bytes() == theirs[f"commits/{first_commit}"]
     assert (spare / "commits" / first_commit).stat().st_ino != (site / "commits" / first_commit).stat().st_ino
     push_and_build("five")
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [".site.spare"]
+    assert hidden_beside(site) == [".full.lock", ".site.lock", ".site.spare"]
+
+
+def hidden_beside(site) -> list[str]:
+    """What builds keep beside a site (its spare, the builds' locks), by name."""
+    return sorted(p.name for p in site.parent.iterdir() if p.name.startswith("."))
+
+
+def _waits_for_a_lock(pid: int) -> bool:
+    """True while the process `pid` waits for a file lock another holds (the kernel's list of locks)."""
+    return any(line.split()[2:4] == ["FLOCK", "ADVISORY"] and line.split()[5] == str(pid) and "->" in line
+               for line in Path("/proc/locks").read_text().splitlines())  # fmt: skip
+
+
+def test_a_build_started_while_another_builds_the_same_site_waits_for_it(community, tmp_path):
+    bob = community.bob
+    site, elsewhere = built_with_one_post(community, tmp_path), tmp_path / "elsewhere"
+    bob.post("two", "Two", "Two.\n")
+    assert bob.push().ok
+    command = [sys.executable, "-m", "orgsite", "build", str(community.bare), "--out", str(site)]
+    with one_build_at_a_time(site):  # another build of the site is under way
+        waiting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            wait_for(lambda: _waits_for_a_lock(waiting.pid), timeout=30, what="the second build to wait")
+            # Meanwhile it touches nothing of the site, and a build of another site does not wait.
+            assert not list(tmp_path.glob(".site.build-*")) and built_from(site) != bob.head()
+            assert build(community.bare, elsewhere).startswith("Built ")
+            assert waiting.poll() is None
+        except BaseException:
+            waiting.kill()
+            raise
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert out.decode().startswith("Updated ") and b"Waiting" not in err  # (on a pipe: no progress shown)
+    assert built_from(site) == bob.head() and (site / "posts/bob/two/index.html").is_file()
 
 
 def inodes(site) -> dict[str, int]:

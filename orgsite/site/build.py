@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import fcntl
 import functools
 import gc
 import hashlib
@@ -627,10 +628,25 @@ def _set_aside(when: bool) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def one_build_at_a_time(out: Path, progress: Progress = SILENT) -> Iterator[None]:
+    """Hold the site at `out` for one build: a build of the same site started meanwhile (the push's
+    rebuild, an operator's `orgsite build`, `serve`) waits until this one has swapped its site in. Two
+    at once would each copy, catch up and replace the other's site and spare, mixing their files."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.with_name(f".{out.name}.lock").open("a") as handle:  # the kernel's lock: a killed build lets go
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with progress.phase(f"Waiting for another build of {out.name}", 1) as advance:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                advance(1)
+        yield
+
+
+@contextlib.contextmanager
 def _scratch_beside(out: Path) -> Iterator[Path]:
     """A private folder beside `out` for one build, removed afterwards (what a killed build left, the next
     build removes)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_scratch(out)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.build-", dir=out.parent))
     try:
@@ -658,7 +674,7 @@ def build_site(
     check_out_dir(out)
     config_file = config_file or BASE_CONFIG
     repo = CommunityRepo(repo_path)
-    with _scratch_beside(out) as scratch, _collecting_less():
+    with one_build_at_a_time(out, progress), _scratch_beside(out) as scratch, _collecting_less():
         # An earlier build here: copy it while the history is read (the copy, not `out`, is built upon).
         incremental = not full and (out / STATE_NAME).is_file()
         copy = _LinkedCopy(out, scratch / "site", spare_of(out)) if incremental else None
