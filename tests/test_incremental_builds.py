@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import marshal
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -230,10 +231,11 @@ def hidden_beside(site) -> list[str]:
     return sorted(p.name for p in site.parent.iterdir() if p.name.startswith("."))
 
 
-def _waits_for_a_lock(pid: int) -> bool:
-    """True while the process `pid` waits for a file lock another holds (the kernel's list of locks)."""
-    return any(line.split()[2:4] == ["FLOCK", "ADVISORY"] and line.split()[5] == str(pid) and "->" in line
-               for line in Path("/proc/locks").read_text().splitlines())  # fmt: skip
+def _someone_waits_for(lock: Path) -> bool:
+    """True while a process waits for the file lock on `lock` that another holds (the kernel's list of locks)."""
+    inode = f":{lock.stat().st_ino}"
+    return any(fields[1] == "->" and fields[2] == "FLOCK" and fields[6].endswith(inode)
+               for fields in (line.split() for line in Path("/proc/locks").read_text().splitlines()))  # fmt: skip
 
 
 def test_a_build_started_while_another_builds_the_same_site_waits_for_it(community, tmp_path):
@@ -241,11 +243,12 @@ def test_a_build_started_while_another_builds_the_same_site_waits_for_it(communi
     site, elsewhere = built_with_one_post(community, tmp_path), tmp_path / "elsewhere"
     bob.post("two", "Two", "Two.\n")
     assert bob.push().ok
-    command = [sys.executable, "-m", "orgsite", "build", str(community.bare), "--out", str(site)]
+    command = shlex.join([sys.executable, "-m", "orgsite", "build", str(community.bare), "--out", str(site)])
     with one_build_at_a_time(site):  # another build of the site is under way
-        waiting = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # The second build, in a terminal (script gives it one): it says it waits, and does.
+        waiting = subprocess.Popen(["script", "-qec", command, "/dev/null"], stdout=subprocess.PIPE)
         try:
-            wait_for(lambda: _waits_for_a_lock(waiting.pid), timeout=30, what="the second build to wait")
+            wait_for(lambda: _someone_waits_for(tmp_path / ".site.lock"), timeout=30, what="the second build to wait")
             # Meanwhile it touches nothing of the site, and a build of another site does not wait.
             assert not list(tmp_path.glob(".site.build-*")) and built_from(site) != bob.head()
             assert build(community.bare, elsewhere).startswith("Built ")
@@ -253,9 +256,8 @@ def test_a_build_started_while_another_builds_the_same_site_waits_for_it(communi
         except BaseException:
             waiting.kill()
             raise
-    out, err = waiting.communicate(timeout=120)
-    assert waiting.returncode == 0, err
-    assert out.decode().startswith("Updated ") and b"Waiting" not in err  # (on a pipe: no progress shown)
+    shown = waiting.communicate(timeout=120)[0].decode(errors="replace")
+    assert waiting.returncode == 0 and "Waiting for another build of site" in shown and "Updated " in shown
     assert built_from(site) == bob.head() and (site / "posts/bob/two/index.html").is_file()
 
 
