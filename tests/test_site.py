@@ -240,7 +240,7 @@ def test_failed_build_leaves_the_previous_site_untouched(community, tmp_path):
     assert failed.stderr.startswith("error: the site build failed") and len(failed.stderr.strip().splitlines()) == 1
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.yml", "c", "site"]  # no scratch left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "broken.yml", "c", "site"]  # no scratch left
 
 
 def test_rebuild_replaces_the_site_whole(community, tmp_path):
