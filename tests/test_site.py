@@ -227,6 +227,15 @@ def test_posts_from_commits_that_break_the_rules_are_not_published(community, tm
     assert "✗ refused: " in history and "is not signed" in history
 
 
+def test_a_site_folder_that_cannot_be_made_is_a_one_line_error(community, tmp_path):
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("mine\n")
+    failed = orgsite("build", str(community.bare), "--out", str(in_the_way / "site"))
+    assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+    assert failed.stderr.startswith(f"error: cannot build into {in_the_way / 'site'}: {in_the_way} is a file")
+    assert "choose another --out" in failed.stderr and in_the_way.read_text() == "mine\n"
+
+
 def test_failed_build_leaves_the_previous_site_untouched(community, tmp_path):
     site = tmp_path / "site"
     assert build(community.bare, site).returncode == 0

@@ -632,8 +632,15 @@ def one_build_at_a_time(out: Path, progress: Progress = SILENT) -> Iterator[None
     """Hold the site at `out` for one build: a build of the same site started meanwhile (the push's
     rebuild, an operator's `orgsite build`, `serve`) waits until this one has swapped its site in. Two
     at once would each copy, catch up and replace the other's site and spare, mixing their files."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.with_name(f".{out.name}.lock").open("a") as handle:  # the kernel's lock: a killed build lets go
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle = out.with_name(f".{out.name}.lock").open("a")
+    except (FileExistsError, NotADirectoryError) as e:
+        why = f"{e.filename} is a file, not a folder"
+        raise OrgsiteError(f"cannot build into {out}: {why}; choose another --out") from None
+    except OSError as e:
+        raise OrgsiteError(f"cannot build into {out}: {e.strerror}; choose an --out folder you can write to") from None
+    with handle:  # the kernel's lock: a killed build lets go of it
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
