@@ -183,7 +183,9 @@ def built_with_one_post(community, tmp_path):
 def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community, tmp_path):
     bob = community.bob
     site, spare = built_with_one_post(community, tmp_path), tmp_path / ".site.spare"
-    assert not spare.exists()  # a first build replaced nothing
+    # A first build replaced no site: a linked copy of its own waits as the spare, every file shared, so
+    # that the first push's build starts from it instead of copying the whole site.
+    assert inodes(spare) == inodes(site) and (spare / "posts/bob/hello/index.html").is_file()
     first_commit = next((site / "commits").iterdir()).name
 
     def push_and_build(name: str) -> None:
@@ -218,12 +220,12 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     build(community.bare, site, "--full")
     # A full build renders every page, and links to the replaced site's file each file holding exactly the
     # bytes it would write: the replaced site is the next build's spare, as after an incremental build.
-    assert hidden_beside(site) == [".full.lock", ".site.lock", ".site.spare"]
+    assert hidden_beside(site) == [".full.lock", ".full.spare", ".site.lock", ".site.spare"]
     assert (spare / "posts/bob/four/index.html").stat().st_ino == (site / "posts/bob/four/index.html").stat().st_ino
     assert (site / "commits" / first_commit).read_bytes() == theirs[f"commits/{first_commit}"]
     assert (spare / "commits" / first_commit).stat().st_ino != (site / "commits" / first_commit).stat().st_ino
     push_and_build("five")
-    assert hidden_beside(site) == [".full.lock", ".site.lock", ".site.spare"]
+    assert hidden_beside(site) == [".full.lock", ".full.spare", ".site.lock", ".site.spare"]
 
 
 def hidden_beside(site) -> list[str]:

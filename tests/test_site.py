@@ -249,7 +249,8 @@ def test_failed_build_leaves_the_previous_site_untouched(community, tmp_path):
     assert failed.stderr.startswith("error: the site build failed") and len(failed.stderr.strip().splitlines()) == 1
     after = {p.relative_to(site): p.read_bytes() for p in site.rglob("*") if p.is_file()}
     assert after == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "broken.yml", "c", "site"]  # no scratch left
+    # No scratch left (the spare the first build left, taken up by the failed one, went with it).
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.lock", "broken.yml", "c", "site"]
 
 
 def test_rebuild_replaces_the_site_whole(community, tmp_path):

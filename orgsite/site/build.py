@@ -397,14 +397,15 @@ class _LinkedCopy:
     up to date (only the files that build changed are linked again); else GNU cp makes it at C speed on
     another core while the build reads the history and renders its pages."""
 
-    def __init__(self, source: Path, target: Path, spare: Path) -> None:
+    def __init__(self, source: Path, target: Path, spare: Path | None = None) -> None:
         self.source, self.target = source, target
         self._cp: subprocess.Popen | None = None
-        try:
-            spare.rename(target)
-            self._from_spare = True
-        except OSError:
-            self._from_spare = False
+        self._from_spare = False
+        if spare is not None:
+            with contextlib.suppress(OSError):  # (none there: another build took it, or none was kept)
+                spare.rename(target)
+                self._from_spare = True
+        if not self._from_spare:
             self._start_cp()
 
     def _start_cp(self) -> None:
@@ -593,6 +594,19 @@ def _build_into(
     # build's copy is made of links; a full build links every file it would write the same bytes to):
     # kept as the spare, it spares the next build a copy of the site and this one its removal.
     swap_in(site, out, history.tip, keep_as=spare_of(out), changes=changes)
+    if not spare_of(out).exists():
+        _link_a_spare(out, scratch)
+
+
+def _link_a_spare(out: Path, scratch: Path) -> None:
+    """Make the spare a linked copy of the site at `out` (after its first build, which replaced no site
+    to keep as the spare): the next build, the first push's, starts from it rather than copying the
+    whole site (at 10,000 posts, linking its 70,000 files takes seconds)."""
+    copy = _LinkedCopy(out, scratch / "spare")
+    try:
+        _keep_or_remove(copy.wait(), spare_of(out))
+    finally:
+        copy.stop()
 
 
 @contextlib.contextmanager
@@ -638,7 +652,7 @@ def one_build_at_a_time(out: Path, progress: Progress = SILENT) -> Iterator[None
     except (FileExistsError, NotADirectoryError) as e:
         why = f"{e.filename} is a file, not a folder"
         raise OrgsiteError(f"cannot build into {out}: {why}; choose another --out") from None
-    except OSError as e:
+    except PermissionError as e:
         raise OrgsiteError(f"cannot build into {out}: {e.strerror}; choose an --out folder you can write to") from None
     with handle:  # the kernel's lock: a killed build lets go of it
         try:
