@@ -7,6 +7,7 @@ import gc
 import json
 import marshal
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -226,6 +227,24 @@ def test_the_site_a_build_replaced_waits_beside_it_for_the_next_build(community,
     assert (spare / "commits" / first_commit).stat().st_ino != (site / "commits" / first_commit).stat().st_ino
     push_and_build("five")
     assert hidden_beside(site) == [".full.lock", ".full.spare", ".site.lock", ".site.spare"]
+
+
+def test_a_site_removed_by_hand_is_built_anew_and_its_spare_left_behind_is_not_built_upon(community, tmp_path):
+    bob = community.bob
+    site = built_with_one_post(community, tmp_path)
+    bob.post("two", "Two", "Two.\n")
+    assert bob.push().ok
+    build(community.bare, site)
+    shutil.rmtree(site)  # an operator removes the site, not the spare beside it
+    assert build(community.bare, site).startswith("Built ")
+    bob.post("three", "Three", "Three.\n")
+    assert bob.push().ok
+    assert build(community.bare, site).startswith("Updated ")  # from the spare the last build left
+    full = tmp_path / "full"
+    build(community.bare, full, "--full")
+    ours, theirs = tree(site), tree(full)
+    assert sorted(ours) == sorted(theirs)
+    assert [path for path in ours if ours[path] != theirs[path]] == []
 
 
 def hidden_beside(site) -> list[str]:

@@ -602,7 +602,7 @@ def _link_a_spare(out: Path, scratch: Path) -> None:
     """Make the spare a linked copy of the site at `out` (after its first build, which replaced no site
     to keep as the spare): the next build, the first push's, starts from it rather than copying the
     whole site (at 10,000 posts, linking its 70,000 files takes seconds)."""
-    copy = _LinkedCopy(out, scratch / "spare")
+    copy = _LinkedCopy(out, scratch / "spare-of-the-new-site")  # (scratch/spare: the old one, if any)
     try:
         _keep_or_remove(copy.wait(), spare_of(out))
     finally:
