@@ -3,6 +3,7 @@ pages and files whose inputs differ, and the result is the full build's bytes, f
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import marshal
@@ -20,6 +21,7 @@ from orgsite.site.build_state import read_state
 from orgsite.site.history import PostInfo, read_history
 from orgsite.site.manifest import NOT_LISTED
 from tests.people import run
+from tests.servers import stop
 from tests.test_push_merges import craft_merge
 from tests.test_site import _bypass_hook
 from tests.test_site_check import tree
@@ -265,19 +267,18 @@ def test_a_build_started_while_another_builds_the_same_site_waits_for_it(communi
     bob.post("two", "Two", "Two.\n")
     assert bob.push().ok
     command = shlex.join([sys.executable, "-m", "orgsite", "build", str(community.bare), "--out", str(site)])
-    with one_build_at_a_time(site):  # another build of the site is under way
-        # The second build, in a terminal (script gives it one): it says it waits, and does.
-        waiting = subprocess.Popen(["script", "-qec", command, "/dev/null"], stdout=subprocess.PIPE)
-        try:
+    with contextlib.ExitStack() as stopped_at_the_end:
+        with one_build_at_a_time(site):  # another build of the site is under way
+            # The second build, in a terminal (script gives it one): it says it waits, and does.
+            waiting = subprocess.Popen(["script", "-qec", command, "/dev/null"], stdout=subprocess.PIPE,
+                                       start_new_session=True)  # fmt: skip
+            stopped_at_the_end.callback(stop, waiting)
             wait_for(lambda: _someone_waits_for(tmp_path / ".site.lock"), timeout=30, what="the second build to wait")
             # Meanwhile it touches nothing of the site, and a build of another site does not wait.
             assert not list(tmp_path.glob(".site.build-*")) and built_from(site) != bob.head()
             assert build(community.bare, elsewhere).startswith("Built ")
             assert waiting.poll() is None
-        except BaseException:
-            waiting.kill()
-            raise
-    shown = waiting.communicate(timeout=120)[0].decode(errors="replace")
+        shown = waiting.communicate(timeout=120)[0].decode(errors="replace")
     assert waiting.returncode == 0 and "Waiting for another build of site" in shown and "Updated " in shown
     assert built_from(site) == bob.head() and (site / "posts/bob/two/index.html").is_file()
 

@@ -234,6 +234,11 @@ def test_a_site_folder_that_cannot_be_made_is_a_one_line_error(community, tmp_pa
     assert failed.returncode == 1 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
     assert failed.stderr.startswith(f"error: cannot build into {in_the_way / 'site'}: {in_the_way} is a file")
     assert "choose another --out" in failed.stderr and in_the_way.read_text() == "mine\n"
+    # Nor is such a folder taken for the site that every push rebuilds: refused at once, nothing set.
+    refused = orgsite("site", "enable", str(in_the_way / "deeper" / "site"), "--repo", str(community.bare))
+    assert refused.returncode == 1 and refused.stderr.startswith("error: cannot build into ")
+    assert f"{in_the_way} is a file" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert run("git", "config", "orgsite.site", cwd=community.bare, check=False).returncode == 1
 
 
 def test_failed_build_leaves_the_previous_site_untouched(community, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sys
 import tempfile
@@ -13,6 +12,7 @@ from pathlib import Path
 from orgsite.access.authorized_keys import key_lines, splice
 from orgsite.errors import ConfigError, OrgsiteError
 from orgsite.hookfiles import install_hooks
+from orgsite.locks import held
 from orgsite.repo import AUTHORIZED_KEYS_KEY, CommunityRepo
 from orgsite.snapshot import Snapshots
 
@@ -85,9 +85,5 @@ def _read(path: Path) -> bytes:
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
     """One orgsite writer of `path` at a time (two pushes at once each sync)."""
-    with open(path.with_name(f".{path.name}.orgsite-lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with held(path.with_name(f".{path.name}.orgsite-lock")):
+        yield

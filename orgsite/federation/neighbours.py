@@ -10,7 +10,6 @@ site ever shows. Each sync is recorded in `orgsite-neighbour.json` in the store.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from orgsite.errors import OrgsiteError, RepoError
 from orgsite.federation.stores import store_path, verified_ref
 from orgsite.gitcmd import git
+from orgsite.locks import held
 from orgsite.model import Follow, short_id
 from orgsite.progress import SILENT, Progress
 from orgsite.repo import INTRODUCTION_KEY, CommunityRepo
@@ -148,12 +148,8 @@ def _one_sync_at_a_time(store: Path) -> Iterator[None]:
     """Wait for any other sync of this neighbour (the post-receive's, a cron's, a person's) to end:
     two fetches into one store at once would fail on git's ref locks."""
     store.parent.mkdir(parents=True, exist_ok=True)
-    with open(store.parent / f".{store.name}.sync-lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with held(store.parent / f".{store.name}.sync-lock"):
+        yield
 
 
 def _sync(store: Path, follow: Follow, now: int, progress: Progress) -> NeighbourState:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import fcntl
 import functools
 import gc
 import hashlib
@@ -24,6 +23,7 @@ from pathlib import Path
 from orgsite import __version__
 from orgsite.errors import OrgsiteError
 from orgsite.keyed_store import KeyedStore, made_by
+from orgsite.locks import held
 from orgsite.progress import SILENT, Advance, Progress
 from orgsite.repo import CommunityRepo
 from orgsite.resources import BASE_CONFIG, TEMPLATE_DIR
@@ -342,7 +342,11 @@ def swap_in(new: Path, out: Path, tip: str, *, keep_as: Path, changes: Changes |
 
 
 def check_out_dir(out: Path) -> None:
-    """Refuse to replace a folder that is neither empty nor a site orgsite built."""
+    """Refuse to replace a folder that is neither empty nor a site orgsite built, or to make one where a
+    file stands in the way."""
+    in_the_way = next((p for p in [out.parent, *out.parent.parents] if p.exists() and not p.is_dir()), None)
+    if in_the_way is not None:
+        raise OrgsiteError(f"cannot build into {out}: {in_the_way} is a file, not a folder; choose another --out")
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / SITE_MARKER).exists())):
         raise OrgsiteError(
             f"{out} exists and is not a site built by orgsite; choose a new --out folder (nothing was changed)"
@@ -646,21 +650,13 @@ def one_build_at_a_time(out: Path, progress: Progress = SILENT) -> Iterator[None
     """Hold the site at `out` for one build: a build of the same site started meanwhile (the push's
     rebuild, an operator's `orgsite build`, `serve`) waits until this one has swapped its site in. Two
     at once would each copy, catch up and replace the other's site and spare, mixing their files."""
+    lock = out.with_name(f".{out.name}.lock")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.with_name(f".{out.name}.lock").open("a")
-    except (FileExistsError, NotADirectoryError) as e:
-        why = f"{e.filename} is a file, not a folder"
-        raise OrgsiteError(f"cannot build into {out}: {why}; choose another --out") from None
+        lock.touch()  # (where a folder the build may not write to shows)
     except PermissionError as e:
         raise OrgsiteError(f"cannot build into {out}: {e.strerror}; choose an --out folder you can write to") from None
-    with handle:  # the kernel's lock: a killed build lets go of it
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            with progress.phase(f"Waiting for another build of {out.name}", 1) as advance:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                advance(1)
+    with held(lock, progress, f"Waiting for another build of {out.name}"):
         yield
 
 
